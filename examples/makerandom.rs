@@ -1,0 +1,62 @@
+//! The makerandom demo as a script: what the notebook's `In [9]` and
+//! `In [10]` print, for any seed.
+//!
+//! ```text
+//! cargo run --example makerandom                        # seed 444, about 12 s
+//! cargo run --example makerandom -- --seed 7 --virtual-time
+//! ```
+//!
+//! Colours follow the environment (`NO_COLOR`, a terminal, `CLICOLOR_FORCE`).
+
+use std::process::ExitCode;
+
+use asyncio_rs::colors::Palette;
+use asyncio_rs::makerandom;
+use asyncio_rs::random::SharedRandom;
+use asyncio_rs::runtime::Runtime;
+
+fn main() -> ExitCode {
+    let mut seed: i128 = 444;
+    let mut virtual_time = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--virtual-time" => virtual_time = true,
+            "--seed" => match args.next().map(|value| value.parse()) {
+                Some(Ok(value)) => seed = value,
+                _ => return usage("--seed takes an integer"),
+            },
+            other => return usage(&format!("unknown argument {other:?}")),
+        }
+    }
+
+    let rt = match if virtual_time {
+        Runtime::paused()
+    } else {
+        Runtime::new()
+    } {
+        Ok(rt) => rt,
+        Err(error) => {
+            eprintln!("error: could not start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let random = SharedRandom::new(seed);
+    match rt.run(makerandom::main(random, Palette::new())) {
+        Ok([r1, r2, r3]) => {
+            println!();
+            println!("r1: {r1}, r2: {r2}, r3: {r3}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage(problem: &str) -> ExitCode {
+    eprintln!("error: {problem}");
+    eprintln!("usage: makerandom [--seed N] [--virtual-time]");
+    ExitCode::from(2)
+}

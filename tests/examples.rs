@@ -1,0 +1,146 @@
+//! The examples against CPython: the makerandom script must print, byte for
+//! byte, what the original notebook's code prints under CPython for the same
+//! seed (`tests/reference/makerandom.py`), and the count script what `In [3]`
+//! printed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Seeds small, large, negative, past 2^32 and past 2^64.
+const SEEDS: [&str; 14] = [
+    "444",
+    "0",
+    "1",
+    "2",
+    "7",
+    "42",
+    "99",
+    "2024",
+    "-17",
+    "4294967296",
+    "123456789012",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-170141183460469231731687303715884105728",
+];
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `cargo test` builds the examples next to the test binaries' `deps/`.
+fn example(name: &str) -> Command {
+    let test_binary = std::env::current_exe().unwrap();
+    let profile_dir = test_binary.parent().and_then(Path::parent).unwrap();
+    let path: PathBuf = profile_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test`, which builds the examples",
+        path.display()
+    );
+    let mut command = Command::new(path);
+    command
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("EVCXR_IS_RUNTIME");
+    command
+}
+
+fn cpython_makerandom(seed: &str) -> String {
+    let script = manifest_dir().join("tests/reference/makerandom.py");
+    let output = Command::new("python3")
+        .arg(&script)
+        .args(["--seed", seed])
+        .output()
+        .expect("python3 is needed for the reference output; install Python 3");
+    stdout_of(output)
+}
+
+fn stdout_of(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut plain = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("\x1b[") {
+        plain.push_str(&rest[..start]);
+        let end = rest[start..].find('m').expect("an escape code ends with m");
+        rest = &rest[start + end + 1..];
+    }
+    plain.push_str(rest);
+    plain
+}
+
+#[test]
+fn the_reference_reproduces_the_original_notebook() {
+    let original =
+        std::fs::read_to_string(manifest_dir().join("tests/reference/original_in10.txt")).unwrap();
+    assert_eq!(strip_ansi(&cpython_makerandom("444")), original);
+}
+
+#[test]
+fn makerandom_prints_what_cpython_prints_for_every_seed() {
+    for seed in SEEDS {
+        let ours = stdout_of(
+            example("makerandom")
+                .args(["--seed", seed, "--virtual-time"])
+                .env("CLICOLOR_FORCE", "1")
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(ours, cpython_makerandom(seed), "seed {seed}");
+    }
+}
+
+#[test]
+fn colours_are_on_under_evcxr_and_no_color_turns_them_off() {
+    let run = |no_color: Option<&str>| {
+        let mut command = example("makerandom");
+        command
+            .args(["--virtual-time"])
+            .env("EVCXR_IS_RUNTIME", "1");
+        if let Some(value) = no_color {
+            command.env("NO_COLOR", value);
+        }
+        stdout_of(command.output().unwrap())
+    };
+    let reference = cpython_makerandom("444");
+    // Piped, as evcxr's stdout is, yet coloured: Jupyter renders the codes.
+    assert_eq!(run(None), reference);
+    assert_eq!(run(Some("1")), strip_ansi(&reference));
+    // An empty NO_COLOR does not count, as no-color.org says.
+    assert_eq!(run(Some("")), reference);
+}
+
+#[test]
+fn makerandom_outside_a_terminal_is_plain() {
+    let ours = stdout_of(
+        example("makerandom")
+            .arg("--virtual-time")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(ours, strip_ansi(&cpython_makerandom("444")));
+}
+
+#[test]
+fn makerandom_refuses_a_bad_seed_with_a_usage_message() {
+    let output = example("makerandom")
+        .args(["--seed", "many"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--seed takes an integer"));
+}
+
+#[test]
+fn count_prints_in_3_on_the_paused_clock() {
+    let ours = stdout_of(example("count").arg("--virtual-time").output().unwrap());
+    assert_eq!(ours, "One\nOne\nOne\nTwo\nTwo\nTwo\nExecuted in  1.00s\n");
+}
