@@ -71,10 +71,9 @@ pub async fn makerandom(
 /// Runs `makerandom(i, 10 - i - 1)` for `i` in 0, 1, 2 concurrently, like
 /// `asyncio.gather`, and returns the three numbers in that order.
 pub async fn main(random: SharedRandom, c: Palette) -> Result<[i64; 3], Error> {
-    let results = gather((0..3).map(|i| makerandom(i, 10 - i as i64 - 1, random.clone(), c))).await;
-    let [r1, r2, r3]: [Result<i64, Error>; 3] = results
-        .try_into()
-        .unwrap_or_else(|_| unreachable!("gather returns one result per task"));
+    // Concurrently run makerandom() across 3 different inputs
+    let tasks = (0..3).map(|i| makerandom(i, 10 - i as i64 - 1, random.clone(), c));
+    let [r1, r2, r3] = gather(tasks).await.try_into().expect("one result per task");
     Ok([r1?, r2?, r3?])
 }
 

@@ -8,6 +8,7 @@ timers due at the same nominal instant fire in the order they were set, as
 they did on the machine that produced the original output.
 
     python3 tests/reference/makerandom.py --seed 444
+    python3 tests/reference/makerandom.py --seed 444 --runs 2   # In [10] twice
 """
 import argparse
 import asyncio
@@ -60,8 +61,7 @@ async def main():
 # -----------------------------------------------------------------------------
 
 
-def in_9_and_10(seed):
-    random.seed(seed)
+def in_10():
     loop = VirtualTimeLoop()
     try:
         r1, r2, r3 = loop.run_until_complete(main())
@@ -74,4 +74,8 @@ def in_9_and_10(seed):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=444)
-    in_9_and_10(parser.parse_args().seed)
+    parser.add_argument("--runs", type=int, default=1, help="how many times In [10] runs")
+    args = parser.parse_args()
+    random.seed(args.seed)  # In [9]
+    for _ in range(args.runs):
+        in_10()

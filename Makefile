@@ -1,0 +1,71 @@
+# The front door. Two commands do all the set-up on a fresh machine that has
+# Rust and Python 3:
+#
+#   make notebooks   execute every notebook, export .ipynb and HTML to build/notebooks/
+#   make test        cargo test, then execute the notebooks under evcxr and check them
+#
+# Both install what is missing first: evcxr_jupyter (cargo install --locked,
+# about 10 minutes the first time), Jupyter in .venv/, and the evcxr kernel
+# registered inside .venv/, not in your home directory.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+EVCXR_VERSION := 0.22.0
+VENV := $(CURDIR)/.venv
+PYTHON := $(VENV)/bin/python
+JUPYTER := $(VENV)/bin/jupyter
+OUT := build/notebooks
+KERNEL := $(VENV)/share/jupyter/kernels/rust/kernel.json
+
+# cargo install puts evcxr_jupyter here; Jupyter looks for kernels, config and
+# runtime files inside the virtualenv.
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+export JUPYTER_PATH := $(VENV)/share/jupyter
+export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
+export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
+
+.PHONY: notebooks test setup lab refresh
+
+notebooks: setup
+	@mkdir -p $(OUT)
+	@for notebook in notebooks/*.ipynb; do \
+		name=$$(basename "$$notebook"); \
+		echo "executing $$notebook"; \
+		$(JUPYTER) nbconvert --to notebook --execute --ExecutePreprocessor.timeout=600 \
+			--output-dir $(OUT) "$$notebook"; \
+		$(JUPYTER) nbconvert --to html --output-dir $(OUT) "$(OUT)/$$name"; \
+	done
+	@echo "Executed notebooks and their HTML are in $(OUT)/:"
+	@ls -1 $(OUT)
+
+test: setup
+	cargo test
+	$(PYTHON) -m pytest tests/notebooks
+
+setup: $(KERNEL)
+
+# Open the notebooks in JupyterLab, with the same environment.
+lab: setup
+	$(JUPYTER) lab notebooks/
+
+# Execute the notebooks in place, so that the committed outputs come from the
+# current code (the tests compare a fresh run with them).
+refresh: setup
+	@for notebook in notebooks/*.ipynb; do \
+		$(JUPYTER) nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=600 "$$notebook"; \
+	done
+
+$(KERNEL): $(VENV)/installed
+	@if ! command -v evcxr_jupyter >/dev/null; then \
+		echo "installing evcxr_jupyter $(EVCXR_VERSION) (about 10 minutes on 2 cores)"; \
+		cargo install --locked evcxr_jupyter --version $(EVCXR_VERSION); \
+	fi
+	evcxr_jupyter --install
+
+$(VENV)/installed: notebooks/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r notebooks/requirements.txt
+	touch $@

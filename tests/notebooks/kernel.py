@@ -1,0 +1,98 @@
+"""A live evcxr kernel for the notebook tests: run cells, keep what they print.
+
+nbclient runs whole notebooks; this drives a kernel cell by cell, so that a
+test can re-run cells in any order and see when each line arrived.
+"""
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import start_new_kernel
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+CELL_TIMEOUT = 600
+
+# evcxr reports a panicked cell as status "ok"; this is how the panic shows.
+PANIC = re.compile(r"panicked at")
+
+
+@dataclass
+class Run:
+    """What one cell did."""
+
+    status: str
+    stdout: str = ""
+    stderr: str = ""
+    errors: list = field(default_factory=list)
+    results: list = field(default_factory=list)
+    # (seconds since the cell started, text) for every stdout message.
+    arrivals: list = field(default_factory=list)
+
+    def assert_clean(self):
+        assert self.status == "ok", f"cell failed: {self.errors or self.stderr}"
+        assert not self.errors, f"cell reported errors: {self.errors}"
+        assert not PANIC.search(self.stderr), f"cell panicked:\n{self.stderr}"
+
+
+class Kernel:
+    """An evcxr kernel whose working directory is notebooks/, as in Jupyter."""
+
+    def __init__(self):
+        self.manager, self.client = start_new_kernel(kernel_name="rust", cwd=str(NOTEBOOKS))
+
+    def run(self, code):
+        run = Run(status="")
+        start = time.monotonic()
+
+        def collect(message):
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream":
+                if content["name"] == "stdout":
+                    run.stdout += content["text"]
+                    run.arrivals.append((time.monotonic() - start, content["text"]))
+                else:
+                    run.stderr += content["text"]
+            elif kind == "error":
+                run.errors.append(f"{content['ename']}: {content['evalue']}")
+            elif kind == "execute_result":
+                run.results.append(content["data"].get("text/plain", ""))
+
+        reply = self.client.execute_interactive(code, timeout=CELL_TIMEOUT, output_hook=collect)
+        run.status = reply["content"]["status"]
+        return run
+
+    def run_clean(self, code):
+        run = self.run(code)
+        run.assert_clean()
+        return run
+
+    def close(self):
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+def load(name="asyncio.ipynb"):
+    return nbformat.read(NOTEBOOKS / name, as_version=4)
+
+
+def tag_of(cell):
+    """The `in-n` tag of a cell that mirrors the original's `In [n]`, if any."""
+    for tag in cell.metadata.get("tags", []):
+        if re.fullmatch(r"in-\d+", tag):
+            return tag
+    return None
+
+
+def tagged_cells(notebook):
+    return {tag_of(cell): cell for cell in notebook.cells if tag_of(cell)}
+
+
+def stdout_of(cell):
+    """The stdout a committed or executed cell shows, streams joined."""
+    return "".join(
+        output.get("text", "")
+        for output in cell.get("outputs", [])
+        if output.output_type == "stream" and output.name == "stdout"
+    )

@@ -1,0 +1,124 @@
+"""One evcxr session, used the way people use a notebook: cells re-run out of
+order, background tasks, a panic, spawning in many cells, top-level `.await`.
+
+The tests share one kernel and run in file order."""
+import re
+
+import pytest
+
+from kernel import Kernel, load, tagged_cells
+
+TIMING = re.compile(r"Executed in  \d+\.\d\ds")
+
+
+def sanitize(text):
+    return TIMING.sub("Executed in  #.##s", text)
+
+
+@pytest.fixture(scope="module")
+def session():
+    """A kernel that has run the whole notebook once, top to bottom."""
+    kernel = Kernel()
+    notebook = load()
+    first = [kernel.run_clean(cell.source).stdout for cell in notebook.cells if cell.cell_type == "code"]
+    yield kernel, notebook, first
+    kernel.close()
+
+
+def test_running_everything_again_prints_the_same(session):
+    kernel, notebook, first = session
+    again = [kernel.run_clean(cell.source).stdout for cell in notebook.cells if cell.cell_type == "code"]
+    assert sanitize("".join(again)) == sanitize("".join(first))
+
+
+def test_in_10_streams_each_line_when_it_is_printed(session):
+    kernel, notebook, _ = session
+    cells = tagged_cells(notebook)
+    kernel.run_clean(cells["in-9"].source)
+    run = kernel.run_clean(cells["in-10"].source)
+    arrivals = [(when, text) for when, text in run.arrivals if text.strip()]
+    first_line = next(when for when, text in arrivals if "Initiated makerandom(0)" in text)
+    last_task_line = next(when for when, text in arrivals if "Finished: makerandom(0)" in text)
+    # makerandom(0) sleeps 1 s twelve times between its first and last line.
+    assert last_task_line - first_line >= 11, arrivals
+
+
+def test_re_running_in_10_continues_the_sequence_as_python_does(session):
+    from test_notebooks import cpython_makerandom
+
+    kernel, notebook, _ = session
+    cells = tagged_cells(notebook)
+    kernel.run_clean(cells["in-9"].source)
+    both = kernel.run_clean(cells["in-10"].source).stdout + kernel.run_clean(cells["in-10"].source).stdout
+    assert both == cpython_makerandom("--seed", "444", "--runs", "2")
+    # Seeding again repeats the first run.
+    kernel.run_clean(cells["in-9"].source)
+    assert kernel.run_clean(cells["in-10"].source).stdout == cpython_makerandom("--seed", "444")
+
+
+def test_cells_re_run_out_of_order_print_what_they_printed_first(session):
+    kernel, notebook, _ = session
+    cells = tagged_cells(notebook)
+    committed = {tag: sanitize("".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout"))
+                 for tag, cell in cells.items()}
+    for tag in ["in-4", "in-3", "in-8", "in-7", "in-2", "in-6", "in-5", "in-1", "in-3", "in-9", "in-10"]:
+        assert sanitize(kernel.run_clean(cells[tag].source).stdout) == committed[tag], tag
+
+
+def test_tokio_spawn_works_in_every_cell(session):
+    kernel, _, _ = session
+    for n in range(1, 11):
+        run = kernel.run_clean(
+            f"""
+            let answer = rt.run(async {{
+                let task = tokio::spawn(async {{
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    {n} * 10
+                }});
+                task.await.unwrap()
+            }});
+            println!("cell {n}: {{answer}}");
+            """
+        )
+        assert run.stdout == f"cell {n}: {n * 10}\n"
+
+
+def test_a_task_from_one_cell_is_awaited_in_another(session):
+    kernel, _, _ = session
+    kernel.run_clean(
+        "let later = rt.spawn(async { tokio::time::sleep(Duration::from_millis(300)).await; 99 });"
+    )
+    kernel.run_clean('println!("an unrelated cell");')
+    assert kernel.run_clean('println!("{}", rt.run(later).unwrap());').stdout == "99\n"
+
+
+def test_a_panic_in_a_cell_leaves_the_runtime_working(session):
+    kernel, _, _ = session
+    run = kernel.run('rt.run(async { panic!("boom in a task") });')
+    assert "boom in a task" in run.stderr
+    assert kernel.run_clean('println!("{}", rt.run(async { 2 + 2 }));').stdout == "4\n"
+
+
+def test_the_free_run_works_in_a_cell(session):
+    kernel, _, _ = session
+    run = kernel.run_clean('println!("{}", asyncio_rs::runtime::run(async { "like asyncio.run" }));')
+    assert run.stdout == "like asyncio.run\n"
+
+
+def test_top_level_await_keeps_the_variables_and_rt_still_works(session):
+    # Last: evcxr wraps every later cell in its own runtime from here on.
+    kernel, notebook, _ = session
+    run = kernel.run_clean(
+        'tokio::time::sleep(Duration::from_millis(10)).await; println!("top-level await");'
+    )
+    assert run.stdout == "top-level await\n"
+    assert "was lost" not in run.stderr
+    run = kernel.run_clean(
+        'println!("{}", rt.run(async { tokio::spawn(async { 8 }).await.unwrap() }));'
+    )
+    assert run.stdout == "8\n"
+    cells = tagged_cells(notebook)
+    kernel.run_clean(cells["in-9"].source)
+    from test_notebooks import cpython_makerandom
+
+    assert kernel.run_clean(cells["in-10"].source).stdout == cpython_makerandom("--seed", "444")

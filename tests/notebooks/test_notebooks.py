@@ -1,0 +1,125 @@
+"""The notebook, executed from scratch under the real evcxr kernel, as
+"Restart & Run All" and `make notebooks` execute it, then exported to HTML."""
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+
+from kernel import NOTEBOOKS, PANIC, load, stdout_of, tag_of, tagged_cells
+
+ROOT = NOTEBOOKS.parent
+TIMING = re.compile(r"Executed in  (\d+\.\d\d)s")
+# The clock checks, in seconds: one concurrent second, three blocking ones.
+TIMING_BOUNDS = {"in-3": (1.00, 1.02), "in-4": (3.00, 3.09)}
+# Where code shown in a cell's comment comes from.
+SHOWN_SOURCE = re.compile(r"^// (src/\S+\.rs)")
+
+
+def sanitize(text):
+    return TIMING.sub("Executed in  #.##s", text)
+
+
+def cpython_makerandom(*args):
+    script = ROOT / "tests" / "reference" / "makerandom.py"
+    return subprocess.run(
+        ["python3", str(script), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def whole_stdout(notebook):
+    return "".join(stdout_of(cell) for cell in notebook.cells if cell.cell_type == "code")
+
+
+@pytest.fixture(scope="module")
+def executed():
+    notebook = load()
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="rust",
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+    client.execute()
+    return notebook
+
+
+def test_every_cell_runs_without_error_or_panic(executed):
+    for index, cell in enumerate(executed.cells):
+        if cell.cell_type != "code":
+            continue
+        for output in cell.outputs:
+            assert output.output_type != "error", f"cell {index}: {output.get('evalue')}"
+            if output.output_type == "stream" and output.name == "stderr":
+                assert not PANIC.search(output.text), f"cell {index} panicked:\n{output.text}"
+
+
+def test_every_original_cell_has_its_mirror():
+    tags = [tag_of(cell) for cell in load().cells if tag_of(cell)]
+    assert tags == [f"in-{n}" for n in range(1, 11)]
+
+
+def test_tagged_cells_print_what_the_committed_notebook_shows(executed):
+    committed, fresh = tagged_cells(load()), tagged_cells(executed)
+    for tag, cell in committed.items():
+        assert sanitize(stdout_of(fresh[tag])) == sanitize(stdout_of(cell)), tag
+
+
+def test_the_whole_notebook_prints_what_is_committed(executed):
+    # A background task's lines land under whichever cell is running when
+    # they are printed, so the untagged cells are compared as one stream.
+    assert sanitize(whole_stdout(executed)) == sanitize(whole_stdout(load()))
+
+
+@pytest.mark.parametrize("tag", sorted(TIMING_BOUNDS))
+def test_the_count_demos_print_the_original_lines_in_time(executed, tag):
+    text = stdout_of(tagged_cells(executed)[tag])
+    lines = text.splitlines()
+    expected = ["One"] * 3 + ["Two"] * 3 if tag == "in-3" else ["One", "Two"] * 3
+    assert lines[:-1] == expected
+    seconds = float(TIMING.fullmatch(lines[-1]).group(1))
+    low, high = TIMING_BOUNDS[tag]
+    assert low <= seconds <= high, f"{tag} took {seconds}s"
+
+
+def test_in_10_prints_what_cpython_prints_for_seed_444(executed):
+    assert stdout_of(tagged_cells(executed)["in-10"]) == cpython_makerandom("--seed", "444")
+
+
+def test_in_10_matches_the_original_notebook(executed):
+    original = (ROOT / "tests" / "reference" / "original_in10.txt").read_text()
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", stdout_of(tagged_cells(executed)["in-10"]))
+    assert plain == original
+
+
+def test_the_html_export_shows_the_colours(executed):
+    html, _ = HTMLExporter().from_notebook_node(executed)
+    for css_class, line in [
+        ("ansi-cyan-fg", "Initiated makerandom(0)"),
+        ("ansi-red-intense-fg", "--&gt; Finished: makerandom(1) == 10"),
+        ("ansi-magenta-fg", "--&gt; Finished: makerandom(2) == 9"),
+    ]:
+        assert f'<span class="{css_class}">{line}' in html, css_class
+    assert "Executed in  1.0" in html
+
+
+def test_code_shown_in_comments_is_the_crate_s_code():
+    # Cells like In [2] show the helper crate's function in a comment; it
+    # must not drift from the source it names.
+    for cell in load().cells:
+        match = SHOWN_SOURCE.match(cell.source)
+        if cell.cell_type != "code" or not match:
+            continue
+        source = [line.strip() for line in (ROOT / match.group(1)).read_text().splitlines()]
+        shown = [
+            line[len("//     "):].strip()
+            for line in cell.source.splitlines()
+            if line.startswith("//     ")
+        ]
+        assert shown, tag_of(cell)
+        position = 0
+        for line in shown:
+            assert line in source[position:], f"{tag_of(cell)}: {line!r} is not in {match.group(1)}"
+            position = source.index(line, position) + 1
