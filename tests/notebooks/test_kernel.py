@@ -70,7 +70,7 @@ def test_tokio_spawn_works_in_every_cell(session):
     for n in range(1, 11):
         run = kernel.run_clean(
             f"""
-            let answer = rt.run(async {{
+            let answer: i32 = rt.run(async {{
                 let task = tokio::spawn(async {{
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     {n} * 10
@@ -86,7 +86,7 @@ def test_tokio_spawn_works_in_every_cell(session):
 def test_a_task_from_one_cell_is_awaited_in_another(session):
     kernel, _, _ = session
     kernel.run_clean(
-        "let later = rt.spawn(async { tokio::time::sleep(Duration::from_millis(300)).await; 99 });"
+        "let later: JoinHandle<i32> = rt.spawn(async { tokio::time::sleep(Duration::from_millis(300)).await; 99 });"
     )
     kernel.run_clean('println!("an unrelated cell");')
     assert kernel.run_clean('println!("{}", rt.run(later).unwrap());').stdout == "99\n"

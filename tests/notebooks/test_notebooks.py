@@ -14,6 +14,8 @@ ROOT = NOTEBOOKS.parent
 TIMING = re.compile(r"Executed in  (\d+\.\d\d)s")
 # The clock checks, in seconds: one concurrent second, three blocking ones.
 TIMING_BOUNDS = {"in-3": (1.00, 1.02), "in-4": (3.00, 3.09)}
+# A variable a cell keeps, without its type written out.
+UNTYPED_LET = re.compile(r"^let (mut )?[^:=]+=", re.MULTILINE)
 # Where code shown in a cell's comment comes from.
 SHOWN_SOURCE = re.compile(r"^// (src/\S+\.rs)")
 
@@ -103,6 +105,14 @@ def test_the_html_export_shows_the_colours(executed):
     ]:
         assert f'<span class="{css_class}">{line}' in html, css_class
     assert "Executed in  1.0" in html
+
+
+def test_every_variable_a_cell_keeps_has_its_type_written_out():
+    # Without rust-src, evcxr cannot infer the type of a kept variable and
+    # stops with "Couldn't automatically determine type of variable".
+    for cell in load().cells:
+        if cell.cell_type == "code":
+            assert not UNTYPED_LET.search(cell.source), cell.source
 
 
 def test_code_shown_in_comments_is_the_crate_s_code():
