@@ -53,7 +53,7 @@ lab: setup
 # current code (the tests compare a fresh run with them).
 refresh: setup
 	@for notebook in notebooks/*.ipynb; do \
-		$(JUPYTER) nbconvert --to notebook --execute --inplace \
+		$(JUPYTER) nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
 			--ExecutePreprocessor.timeout=600 "$$notebook"; \
 	done
 

@@ -119,7 +119,13 @@ impl Runtime {
     /// counterpart of `await main()` at the top of an IPython cell.
     ///
     /// A panic inside the future is raised again here, in the caller; the
-    /// runtime keeps working for the next call. Futures that tokio creates
+    /// runtime keeps working for the next call.
+    ///
+    /// # Panics
+    ///
+    /// If called from a task of this same runtime, which would wait for
+    /// itself forever: `.await` the future there instead. (Python's twin:
+    /// "asyncio.run() cannot be called from a running event loop".) Futures that tokio creates
     /// eagerly, such as `sleep(d)`, need the runtime when they are made: wrap
     /// them, `rt.run(async { sleep(d).await })`.
     ///
@@ -137,6 +143,11 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let on_event_loop = self.event_loop.as_ref().map(|event_loop| event_loop.thread().id());
+        assert!(
+            on_event_loop != Some(thread::current().id()),
+            "Runtime::run was called from a task on its own event loop; .await the future instead"
+        );
         match wait(self.spawn(future)) {
             Ok(output) => output,
             Err(error) if error.is_panic() => panic::resume_unwind(error.into_panic()),
@@ -177,7 +188,11 @@ impl Drop for Runtime {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(event_loop) = self.event_loop.take() {
+        // A task that drops the last handle to its own runtime cannot wait
+        // for the event loop it runs on; the loop stops once the task ends.
+        if let Some(event_loop) = self.event_loop.take()
+            && event_loop.thread().id() != thread::current().id()
+        {
             let _ = event_loop.join();
         }
     }
@@ -326,6 +341,32 @@ mod tests {
         let abort = task.abort_handle();
         drop(rt);
         assert!(abort.is_finished());
+    }
+
+    #[test]
+    fn run_from_a_task_on_the_same_loop_is_refused() {
+        let rt = Arc::new(Runtime::paused().unwrap());
+        let inner = Arc::clone(&rt);
+        let caught = panic::catch_unwind(panic::AssertUnwindSafe(|| {
+            rt.run(async move { inner.run(async { 1 }) })
+        }));
+        let message = caught.unwrap_err();
+        let message = message.downcast_ref::<&str>().unwrap();
+        assert!(message.contains(".await the future instead"), "{message}");
+        assert_eq!(rt.run(async { 2 }), 2);
+    }
+
+    #[test]
+    fn a_task_may_drop_the_last_handle_to_its_runtime() {
+        let rt = Arc::new(Runtime::paused().unwrap());
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let last = Arc::clone(&rt);
+        rt.spawn(async move {
+            drop(last);
+            done_tx.send(()).unwrap();
+        });
+        drop(rt);
+        done_rx.recv_timeout(Duration::from_secs(5)).unwrap();
     }
 
     #[test]
