@@ -60,21 +60,6 @@ impl Palette {
         Palette { enabled: false }
     }
 
-    /// Whether the escape codes are printed.
-    pub fn enabled(&self) -> bool {
-        self.enabled
-    }
-
-    /// How many colours there are.
-    pub fn len(&self) -> usize {
-        COLORS.len()
-    }
-
-    /// Always false: the palette has three colours.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
     /// The escape code that starts colour `idx`: Python's `c[idx + 1]`.
     ///
     /// Past the palette this is an error rather than Python's `IndexError`

@@ -143,9 +143,8 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let on_event_loop = self.event_loop.as_ref().map(|event_loop| event_loop.thread().id());
         assert!(
-            on_event_loop != Some(thread::current().id()),
+            !self.on_event_loop(),
             "Runtime::run was called from a task on its own event loop; .await the future instead"
         );
         match wait(self.spawn(future)) {
@@ -177,9 +176,11 @@ impl Runtime {
         })
     }
 
-    /// The tokio handle of the runtime, for APIs that take one.
-    pub fn handle(&self) -> &Handle {
-        &self.handle
+    /// Whether the calling thread is this runtime's event loop.
+    fn on_event_loop(&self) -> bool {
+        self.event_loop
+            .as_ref()
+            .is_some_and(|event_loop| event_loop.thread().id() == thread::current().id())
     }
 }
 
@@ -190,8 +191,8 @@ impl Drop for Runtime {
         }
         // A task that drops the last handle to its own runtime cannot wait
         // for the event loop it runs on; the loop stops once the task ends.
-        if let Some(event_loop) = self.event_loop.take()
-            && event_loop.thread().id() != thread::current().id()
+        if !self.on_event_loop()
+            && let Some(event_loop) = self.event_loop.take()
         {
             let _ = event_loop.join();
         }

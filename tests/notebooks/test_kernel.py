@@ -2,17 +2,9 @@
 order, background tasks, a panic, spawning in many cells, top-level `.await`.
 
 The tests share one kernel and run in file order."""
-import re
-
 import pytest
 
-from kernel import Kernel, load, tagged_cells
-
-TIMING = re.compile(r"Executed in  \d+\.\d\ds")
-
-
-def sanitize(text):
-    return TIMING.sub("Executed in  #.##s", text)
+from helpers import Kernel, cpython_makerandom, load, sanitize, stdout_of, tagged_cells
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +36,6 @@ def test_in_10_streams_each_line_when_it_is_printed(session):
 
 
 def test_re_running_in_10_continues_the_sequence_as_python_does(session):
-    from test_notebooks import cpython_makerandom
-
     kernel, notebook, _ = session
     cells = tagged_cells(notebook)
     kernel.run_clean(cells["in-9"].source)
@@ -59,8 +49,7 @@ def test_re_running_in_10_continues_the_sequence_as_python_does(session):
 def test_cells_re_run_out_of_order_print_what_they_printed_first(session):
     kernel, notebook, _ = session
     cells = tagged_cells(notebook)
-    committed = {tag: sanitize("".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout"))
-                 for tag, cell in cells.items()}
+    committed = {tag: sanitize(stdout_of(cell)) for tag, cell in cells.items()}
     for tag in ["in-4", "in-3", "in-8", "in-7", "in-2", "in-6", "in-5", "in-1", "in-3", "in-9", "in-10"]:
         assert sanitize(kernel.run_clean(cells[tag].source).stdout) == committed[tag], tag
 
@@ -119,6 +108,4 @@ def test_top_level_await_keeps_the_variables_and_rt_still_works(session):
     assert run.stdout == "8\n"
     cells = tagged_cells(notebook)
     kernel.run_clean(cells["in-9"].source)
-    from test_notebooks import cpython_makerandom
-
     assert kernel.run_clean(cells["in-10"].source).stdout == cpython_makerandom("--seed", "444")

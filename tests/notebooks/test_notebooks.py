@@ -1,34 +1,31 @@
 """The notebook, executed from scratch under the real evcxr kernel, as
 "Restart & Run All" and `make notebooks` execute it, then exported to HTML."""
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
-from kernel import NOTEBOOKS, PANIC, load, stdout_of, tag_of, tagged_cells
-
-ROOT = NOTEBOOKS.parent
-TIMING = re.compile(r"Executed in  (\d+\.\d\d)s")
+from helpers import (
+    NOTEBOOKS,
+    PANIC,
+    ROOT,
+    TIMING,
+    Kernel,
+    cpython_makerandom,
+    load,
+    sanitize,
+    stdout_of,
+    strip_ansi,
+    tag_of,
+    tagged_cells,
+)
 # The clock checks, in seconds: one concurrent second, three blocking ones.
 TIMING_BOUNDS = {"in-3": (1.00, 1.02), "in-4": (3.00, 3.09)}
 # A variable a cell keeps, without its type written out.
 UNTYPED_LET = re.compile(r"^let (mut )?[^:=]+=", re.MULTILINE)
 # Where code shown in a cell's comment comes from.
 SHOWN_SOURCE = re.compile(r"^// (src/\S+\.rs)")
-
-
-def sanitize(text):
-    return TIMING.sub("Executed in  #.##s", text)
-
-
-def cpython_makerandom(*args):
-    script = ROOT / "tests" / "reference" / "makerandom.py"
-    return subprocess.run(
-        ["python3", str(script), *args], check=True, capture_output=True, text=True
-    ).stdout
 
 
 def whole_stdout(notebook):
@@ -92,8 +89,21 @@ def test_in_10_prints_what_cpython_prints_for_seed_444(executed):
 
 def test_in_10_matches_the_original_notebook(executed):
     original = (ROOT / "tests" / "reference" / "original_in10.txt").read_text()
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", stdout_of(tagged_cells(executed)["in-10"]))
+    plain = strip_ansi(stdout_of(tagged_cells(executed)["in-10"]))
     assert plain == original
+
+
+def test_no_color_turns_the_colours_off_in_the_notebook():
+    kernel = Kernel(NO_COLOR="1")
+    try:
+        cells = tagged_cells(load())
+        for tag in ["in-1", "in-5", "in-6", "in-7", "in-8", "in-9"]:
+            kernel.run_clean(cells[tag].source)
+        kernel.run_clean("let rt: Runtime = Runtime::paused().unwrap();")
+        printed = kernel.run_clean(cells["in-10"].source).stdout
+    finally:
+        kernel.close()
+    assert printed == strip_ansi(cpython_makerandom("--seed", "444"))
 
 
 def test_the_html_export_shows_the_colours(executed):

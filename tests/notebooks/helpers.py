@@ -1,9 +1,12 @@
-"""A live evcxr kernel for the notebook tests: run cells, keep what they print.
+"""What the notebook tests share: a live evcxr kernel, the notebook's cells,
+and CPython's output for the makerandom demo.
 
-nbclient runs whole notebooks; this drives a kernel cell by cell, so that a
+nbclient runs whole notebooks; `Kernel` drives one cell by cell, so that a
 test can re-run cells in any order and see when each line arrived.
 """
+import os
 import re
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,11 +14,30 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import start_new_kernel
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
 CELL_TIMEOUT = 600
 
 # evcxr reports a panicked cell as status "ok"; this is how the panic shows.
 PANIC = re.compile(r"panicked at")
+TIMING = re.compile(r"Executed in  (\d+\.\d\d)s")
+
+
+def sanitize(text):
+    """Text with the digits of its timing lines masked."""
+    return TIMING.sub("Executed in  #.##s", text)
+
+
+def strip_ansi(text):
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def cpython_makerandom(*args):
+    """What the original code prints under CPython (tests/reference/makerandom.py)."""
+    script = ROOT / "tests" / "reference" / "makerandom.py"
+    return subprocess.run(
+        ["python3", str(script), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 @dataclass
@@ -39,8 +61,9 @@ class Run:
 class Kernel:
     """An evcxr kernel whose working directory is notebooks/, as in Jupyter."""
 
-    def __init__(self):
-        self.manager, self.client = start_new_kernel(kernel_name="rust", cwd=str(NOTEBOOKS))
+    def __init__(self, **environment):
+        env = {**os.environ, **environment}
+        self.manager, self.client = start_new_kernel(kernel_name="rust", cwd=str(NOTEBOOKS), env=env)
 
     def run(self, code):
         run = Run(status="")
