@@ -45,9 +45,9 @@ test: setup
 
 setup: $(KERNEL)
 
-# Open the notebooks in JupyterLab, with the same environment.
+# Open the notebooks in JupyterLab, with the same environment (as root too).
 lab: setup
-	$(JUPYTER) lab notebooks/
+	$(JUPYTER) lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 # Execute the notebooks in place, so that the committed outputs come from the
 # current code (the tests compare a fresh run with them).
