@@ -16,6 +16,9 @@ VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
 OUT := build/notebooks
+# One stream output per cell, as Jupyter shows it live (a lone "\n" output
+# would vanish from the HTML).
+NBCONVERT := $(JUPYTER) nbconvert --CoalesceStreamsPreprocessor.enabled=True
 KERNEL := $(VENV)/share/jupyter/kernels/rust/kernel.json
 
 # cargo install puts evcxr_jupyter here; Jupyter looks for kernels, config and
@@ -32,9 +35,10 @@ notebooks: setup
 	@for notebook in notebooks/*.ipynb; do \
 		name=$$(basename "$$notebook"); \
 		echo "executing $$notebook"; \
-		$(JUPYTER) nbconvert --to notebook --execute --ExecutePreprocessor.timeout=600 \
+		$(NBCONVERT) --to notebook --execute --ExecutePreprocessor.timeout=600 \
 			--output-dir $(OUT) "$$notebook"; \
-		$(JUPYTER) nbconvert --to html --output-dir $(OUT) "$(OUT)/$$name"; \
+		$(NBCONVERT) --to notebook --inplace "$(OUT)/$$name"; \
+		$(NBCONVERT) --to html --output-dir $(OUT) "$(OUT)/$$name"; \
 	done
 	@echo "Executed notebooks and their HTML are in $(OUT)/:"
 	@ls -1 $(OUT)
@@ -53,8 +57,9 @@ lab: setup
 # current code (the tests compare a fresh run with them).
 refresh: setup
 	@for notebook in notebooks/*.ipynb; do \
-		$(JUPYTER) nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
+		$(NBCONVERT) --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
 			--ExecutePreprocessor.timeout=600 "$$notebook"; \
+		$(NBCONVERT) --to notebook --inplace "$$notebook"; \
 	done
 
 $(KERNEL): $(VENV)/installed

@@ -5,6 +5,7 @@ import re
 import pytest
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
+from traitlets.config import Config
 
 from helpers import (
     NOTEBOOKS,
@@ -106,14 +107,17 @@ def test_no_color_turns_the_colours_off_in_the_notebook():
     assert printed == strip_ansi(cpython_makerandom("--seed", "444"))
 
 
-def test_the_html_export_shows_the_colours(executed):
-    html, _ = HTMLExporter().from_notebook_node(executed)
+def test_the_html_export_shows_the_colours_and_the_blank_line(executed):
+    # As `make notebooks` exports it: one stream output per cell.
+    exporter = HTMLExporter(config=Config(CoalesceStreamsPreprocessor={"enabled": True}))
+    html, _ = exporter.from_notebook_node(executed)
     for css_class, line in [
         ("ansi-cyan-fg", "Initiated makerandom(0)"),
         ("ansi-red-intense-fg", "--&gt; Finished: makerandom(1) == 10"),
         ("ansi-magenta-fg", "--&gt; Finished: makerandom(2) == 9"),
     ]:
         assert f'<span class="{css_class}">{line}' in html, css_class
+    assert "makerandom(0) == 10</span>\n\nr1: 10, r2: 10, r3: 9" in html
     assert "Executed in  1.0" in html
 
 
