@@ -47,7 +47,13 @@ test: setup
 	cargo test
 	$(PYTHON) -m pytest tests/notebooks
 
-setup: $(KERNEL)
+# Checked on every run, so that a missing evcxr_jupyter or kernel comes back.
+setup: $(VENV)/installed
+	@if ! command -v evcxr_jupyter >/dev/null; then \
+		echo "installing evcxr_jupyter $(EVCXR_VERSION) (about 10 minutes on 2 cores)"; \
+		cargo install --locked evcxr_jupyter --version $(EVCXR_VERSION); \
+	fi
+	@test -f $(KERNEL) || evcxr_jupyter --install
 
 # Open the notebooks in JupyterLab, with the same environment (as root too).
 lab: setup
@@ -61,13 +67,6 @@ refresh: setup
 			--ExecutePreprocessor.timeout=600 "$$notebook"; \
 		$(NBCONVERT) --to notebook --inplace "$$notebook"; \
 	done
-
-$(KERNEL): $(VENV)/installed
-	@if ! command -v evcxr_jupyter >/dev/null; then \
-		echo "installing evcxr_jupyter $(EVCXR_VERSION) (about 10 minutes on 2 cores)"; \
-		cargo install --locked evcxr_jupyter --version $(EVCXR_VERSION); \
-	fi
-	evcxr_jupyter --install
 
 $(VENV)/installed: notebooks/requirements.txt
 	python3 -m venv $(VENV)
