@@ -119,15 +119,15 @@ impl Runtime {
     /// counterpart of `await main()` at the top of an IPython cell.
     ///
     /// A panic inside the future is raised again here, in the caller; the
-    /// runtime keeps working for the next call.
+    /// runtime keeps working for the next call. Futures that tokio creates
+    /// eagerly, such as `sleep(d)`, need the runtime when they are made: wrap
+    /// them, `rt.run(async { sleep(d).await })`.
     ///
     /// # Panics
     ///
     /// If called from a task of this same runtime, which would wait for
     /// itself forever: `.await` the future there instead. (Python's twin:
-    /// "asyncio.run() cannot be called from a running event loop".) Futures that tokio creates
-    /// eagerly, such as `sleep(d)`, need the runtime when they are made: wrap
-    /// them, `rt.run(async { sleep(d).await })`.
+    /// "asyncio.run() cannot be called from a running event loop".)
     ///
     /// ```
     /// let rt = asyncio_rs::runtime::Runtime::paused().unwrap();
