@@ -100,6 +100,10 @@ def load(name="asyncio.ipynb"):
     return nbformat.read(NOTEBOOKS / name, as_version=4)
 
 
+def code_cells(notebook):
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
 def tag_of(cell):
     """The `in-n` tag of a cell that mirrors the original's `In [n]`, if any."""
     for tag in cell.metadata.get("tags", []):

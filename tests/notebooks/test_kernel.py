@@ -4,7 +4,12 @@ order, background tasks, a panic, spawning in many cells, top-level `.await`.
 The tests share one kernel and run in file order."""
 import pytest
 
-from helpers import Kernel, cpython_makerandom, load, sanitize, stdout_of, tagged_cells
+from helpers import Kernel, code_cells, cpython_makerandom, load, sanitize, stdout_of, tagged_cells
+
+
+def run_all(kernel, notebook):
+    """Runs every code cell in order, as "Run All" does; returns what they printed."""
+    return "".join(kernel.run_clean(cell.source).stdout for cell in code_cells(notebook))
 
 
 @pytest.fixture(scope="module")
@@ -12,15 +17,14 @@ def session():
     """A kernel that has run the whole notebook once, top to bottom."""
     kernel = Kernel()
     notebook = load()
-    first = [kernel.run_clean(cell.source).stdout for cell in notebook.cells if cell.cell_type == "code"]
+    first = run_all(kernel, notebook)
     yield kernel, notebook, first
     kernel.close()
 
 
 def test_running_everything_again_prints_the_same(session):
     kernel, notebook, first = session
-    again = [kernel.run_clean(cell.source).stdout for cell in notebook.cells if cell.cell_type == "code"]
-    assert sanitize("".join(again)) == sanitize("".join(first))
+    assert sanitize(run_all(kernel, notebook)) == sanitize(first)
 
 
 def test_in_10_streams_each_line_when_it_is_printed(session):

@@ -13,6 +13,7 @@ from helpers import (
     ROOT,
     TIMING,
     Kernel,
+    code_cells,
     cpython_makerandom,
     load,
     sanitize,
@@ -30,7 +31,7 @@ SHOWN_SOURCE = re.compile(r"^// (src/\S+\.rs)")
 
 
 def whole_stdout(notebook):
-    return "".join(stdout_of(cell) for cell in notebook.cells if cell.cell_type == "code")
+    return "".join(stdout_of(cell) for cell in code_cells(notebook))
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +48,11 @@ def executed():
 
 
 def test_every_cell_runs_without_error_or_panic(executed):
-    for index, cell in enumerate(executed.cells):
-        if cell.cell_type != "code":
-            continue
+    for index, cell in enumerate(code_cells(executed)):
         for output in cell.outputs:
-            assert output.output_type != "error", f"cell {index}: {output.get('evalue')}"
+            assert output.output_type != "error", f"code cell {index}: {output.get('evalue')}"
             if output.output_type == "stream" and output.name == "stderr":
-                assert not PANIC.search(output.text), f"cell {index} panicked:\n{output.text}"
+                assert not PANIC.search(output.text), f"code cell {index} panicked:\n{output.text}"
 
 
 def test_every_original_cell_has_its_mirror():
@@ -124,17 +123,16 @@ def test_the_html_export_shows_the_colours_and_the_blank_line(executed):
 def test_every_variable_a_cell_keeps_has_its_type_written_out():
     # Without rust-src, evcxr cannot infer the type of a kept variable and
     # stops with "Couldn't automatically determine type of variable".
-    for cell in load().cells:
-        if cell.cell_type == "code":
-            assert not UNTYPED_LET.search(cell.source), cell.source
+    for cell in code_cells(load()):
+        assert not UNTYPED_LET.search(cell.source), cell.source
 
 
 def test_code_shown_in_comments_is_the_crate_s_code():
     # Cells like In [2] show the helper crate's function in a comment; it
     # must not drift from the source it names.
-    for cell in load().cells:
+    for cell in code_cells(load()):
         match = SHOWN_SOURCE.match(cell.source)
-        if cell.cell_type != "code" or not match:
+        if not match:
             continue
         source = [line.strip() for line in (ROOT / match.group(1)).read_text().splitlines()]
         shown = [
