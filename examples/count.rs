@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use asyncio_rs::count::{self, blocking};
+use asyncio_rs::demos::count::{self, blocking};
 use asyncio_rs::runtime::Runtime;
 use asyncio_rs::timing::{executed_in, timed};
 

@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 
 use asyncio_rs::colors::Palette;
-use asyncio_rs::makerandom;
+use asyncio_rs::demos::makerandom;
 use asyncio_rs::random::SharedRandom;
 use asyncio_rs::runtime::Runtime;
 

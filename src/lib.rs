@@ -4,20 +4,27 @@
 //!
 //! # Layout
 //!
+//! Two kinds of module. The reusable pieces, at the top, are what a notebook
+//! (or any program) builds on:
+//!
 //! - [`runtime`]: one tokio runtime that lives across notebook cells, and
 //!   `run`, the counterpart of `asyncio.run`.
-//! - [`timing`]: `Executed in  1.00s`, formatted as Python's `f"{x: .2f}"`.
-//! - [`count`]: the `count()` demo, concurrent and blocking (`In [2]`-`In [4]`).
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.
 //! - [`random`]: a generator that gives the same numbers as CPython's `random`
 //!   for the same seed.
+//! - [`timing`]: `Executed in  1.00s`, formatted as Python's `f"{x: .2f}"`.
 //! - [`colors`]: the ANSI palette of `In [6]`.
-//! - [`makerandom`]: the demo of `In [7]`-`In [10]`.
+//!
+//! The notebook's demos, under [`demos`], are the code its cells show and
+//! run, one module per section:
+//!
+//! - [`demos::count`]: the `count()` demo, concurrent and blocking
+//!   (`In [2]`-`In [4]`).
+//! - [`demos::makerandom`]: the demo of `In [7]`-`In [10]`.
 
 pub mod colors;
-pub mod count;
+pub mod demos;
 pub mod gather;
-pub mod makerandom;
 pub mod random;
 pub mod runtime;
 pub mod timing;

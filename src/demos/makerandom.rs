@@ -7,7 +7,7 @@
 //! runs the tasks with [`gather`], so they draw from it in the same order.
 //!
 //! ```
-//! use asyncio_rs::{colors::Palette, makerandom, random::SharedRandom, runtime::Runtime};
+//! use asyncio_rs::{colors::Palette, demos::makerandom, random::SharedRandom, runtime::Runtime};
 //!
 //! let rt = Runtime::paused().unwrap();
 //! let random = SharedRandom::new(444);
@@ -35,7 +35,7 @@ const HIGHEST: i64 = 10;
 /// the palette's three colours.
 ///
 /// ```
-/// use asyncio_rs::{colors::Palette, makerandom::makerandom, random::SharedRandom, runtime::Runtime};
+/// use asyncio_rs::{colors::Palette, demos::makerandom::makerandom, random::SharedRandom, runtime::Runtime};
 ///
 /// let rt = Runtime::paused().unwrap();
 /// let error = rt

@@ -6,7 +6,7 @@
 //! synchronous contrast of `In [4]`, which takes three.
 //!
 //! ```
-//! use asyncio_rs::{count, runtime::Runtime, timing::timed};
+//! use asyncio_rs::{demos::count, runtime::Runtime, timing::timed};
 //! use std::time::Duration;
 //!
 //! let rt = Runtime::paused().unwrap();

@@ -1,0 +1,6 @@
+//! The notebook's demos: the code that its cells show and run, one module per
+//! section of the original. They are built from the reusable pieces at the top
+//! of the crate ([`crate::runtime`], [`crate::gather`], [`crate::random`], …).
+
+pub mod count;
+pub mod makerandom;
