@@ -3,12 +3,10 @@
 import re
 
 import pytest
-from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
 from helpers import (
-    NOTEBOOKS,
     PANIC,
     ROOT,
     TIMING,
@@ -32,19 +30,6 @@ SHOWN_SOURCE = re.compile(r"^// (src/\S+\.rs)")
 
 def whole_stdout(notebook):
     return "".join(stdout_of(cell) for cell in code_cells(notebook))
-
-
-@pytest.fixture(scope="module")
-def executed():
-    notebook = load()
-    client = NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="rust",
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    )
-    client.execute()
-    return notebook
 
 
 def test_every_cell_runs_without_error_or_panic(executed):
