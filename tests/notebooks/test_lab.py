@@ -1,53 +1,16 @@
 """`make lab` opens the notebooks in JupyterLab with the project's kernel: the
 server that it starts lists the `rust` kernel registered in .venv, serves the
 notebook, and starts the kernel for it, as the Lab page does when it opens it."""
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
-import requests
 from jupyter_client.kernelspec import KernelSpecManager
 
-from helpers import NOTEBOOKS
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from helpers import NOTEBOOKS, jupyter_lab
 
 
 @pytest.fixture(scope="module")
 def lab():
-    port, token = free_port(), secrets.token_hex(16)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={token}", f"--notebook-dir={NOTEBOOKS.parent}",
-         *(["--allow-root"] if os.geteuid() == 0 else [])],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
-    )
-    base = f"http://127.0.0.1:{port}"
-    session = requests.Session()
-    session.headers["Authorization"] = f"token {token}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if session.get(f"{base}/api/status", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None, "jupyter lab exited"
-            assert time.monotonic() < deadline, "jupyter lab did not start in 60 s"
-            time.sleep(0.5)
+    with jupyter_lab() as (base, _token, session):
         yield base, session
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_lab_page_is_served(lab):

@@ -10,6 +10,7 @@ from helpers import (
     PANIC,
     ROOT,
     TIMING,
+    TIMING_BOUNDS,
     Kernel,
     code_cells,
     cpython_makerandom,
@@ -20,8 +21,6 @@ from helpers import (
     tag_of,
     tagged_cells,
 )
-# The clock checks, in seconds: one concurrent second, three blocking ones.
-TIMING_BOUNDS = {"in-3": (1.00, 1.02), "in-4": (3.00, 3.09)}
 # A variable a cell keeps, without its type written out.
 UNTYPED_LET = re.compile(r"^let (mut )?[^:=]+=", re.MULTILINE)
 # Where code shown in a cell's comment comes from.
