@@ -6,7 +6,8 @@
 #
 # Both install what is missing first: evcxr_jupyter (cargo install --locked,
 # about 10 minutes the first time), Jupyter in .venv/, and the evcxr kernel
-# registered inside .venv/, not in your home directory.
+# registered inside .venv/, not in your home directory. `make test` also
+# installs Debian's chromium, as root, for the browser test.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -20,6 +21,8 @@ OUT := build/notebooks
 # would vanish from the HTML).
 NBCONVERT := $(JUPYTER) nbconvert --CoalesceStreamsPreprocessor.enabled=True
 KERNEL := $(VENV)/share/jupyter/kernels/rust/kernel.json
+# The browser test's Chromium; another build of it can be named here.
+export CHROMIUM ?= /usr/bin/chromium
 
 # cargo install puts evcxr_jupyter here; Jupyter looks for kernels, config and
 # runtime files inside the virtualenv.
@@ -28,7 +31,7 @@ export JUPYTER_PATH := $(VENV)/share/jupyter
 export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
 export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
-.PHONY: notebooks test setup lab refresh
+.PHONY: notebooks test setup browser lab refresh
 
 notebooks: setup
 	@mkdir -p $(OUT)
@@ -43,9 +46,10 @@ notebooks: setup
 	@echo "Executed notebooks and their HTML are in $(OUT)/:"
 	@ls -1 $(OUT)
 
-test: setup
+# -rs: a skipped test says why at the end (the browser test without Chromium).
+test: setup browser
 	cargo test
-	$(PYTHON) -m pytest tests/notebooks
+	$(PYTHON) -m pytest -rs tests/notebooks
 
 # Checked on every run, so that a missing evcxr_jupyter or kernel comes back.
 setup: $(VENV)/installed
@@ -54,6 +58,21 @@ setup: $(VENV)/installed
 		cargo install --locked evcxr_jupyter --version $(EVCXR_VERSION); \
 	fi
 	@test -f $(KERNEL) || evcxr_jupyter --install
+
+# The browser test drives Debian's Chromium (with Playwright, from .venv). As
+# root, install it when it is missing; otherwise that test is skipped and says
+# what to install.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian's chromium for the browser test"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get update -q; \
+			apt-get install -y -q --no-install-recommends chromium; \
+		else \
+			echo "no $(CHROMIUM): the browser test will be skipped (install it with: apt-get install --no-install-recommends chromium)"; \
+		fi; \
+	fi
 
 # Open the notebooks in JupyterLab, with the same environment (as root too).
 lab: setup
