@@ -29,6 +29,7 @@ export CHROMIUM ?= /usr/bin/chromium
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 export JUPYTER_PATH := $(VENV)/share/jupyter
 export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
+export JUPYTER_DATA_DIR := $(VENV)/share/jupyter
 export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
 .PHONY: notebooks test setup browser lab refresh
