@@ -23,6 +23,9 @@ fn a_blocking_sleep_serialises_the_tasks_and_spawn_blocking_overlaps_them() {
     assert_eq!(lines[..6], stalled);
     assert_eq!(lines[7..13], offloaded);
     for line in [lines[6], lines[13]] {
-        assert!(line.starts_with("Executed in  ") && line.ends_with('s'), "{line}");
+        assert!(
+            line.starts_with("Executed in  ") && line.ends_with('s'),
+            "{line}"
+        );
     }
 }

@@ -19,6 +19,8 @@
 //!   does for every program and as systemd advises for programs that need many
 //!   descriptors (the low soft limit only protects old `select()` code, which
 //!   tokio does not use). Past the hard limit only an administrator can help.
+//! - Local ports (`net.ipv4.ip_local_port_range`): every client connected to
+//!   the server holds one; each part has a server, and so a port, of its own.
 //! - Memory maps (`vm.max_map_count`): each thread takes about four, and a
 //!   Rust process that runs out aborts at once, with no `Err` from
 //!   `thread::Builder::spawn` first. The thread clients stay well below that.
@@ -61,6 +63,10 @@ const FDS_PER_CLIENT: u64 = 2;
 /// Descriptors kept free for everything else the process opens meanwhile
 /// (`/proc` files, the runtimes' own descriptors, the notebook's kernel).
 const FDS_KEPT_FREE: u64 = 64;
+
+/// Local ports kept free for other programs' connections and for ports that
+/// sockets hold by `bind`.
+const PORTS_KEPT_FREE: u64 = 1_000;
 
 /// Memory maps budgeted per thread: a thread takes 4 (its stack and the
 /// signal stack, each with a guard page; measured here), and the budget
@@ -200,6 +206,10 @@ pub enum Limit {
     OpenFiles { limit: u64, open: u64 },
     /// `vm.max_map_count`, with `in_use` maps already taken.
     MemoryMaps { max: u64, in_use: u64 },
+    /// The range of local ports for outgoing connections
+    /// (`net.ipv4.ip_local_port_range`): a client connected to the server
+    /// holds one.
+    LocalPorts { low: u64, high: u64 },
 }
 
 impl fmt::Display for Limit {
@@ -222,6 +232,12 @@ impl fmt::Display for Limit {
                 thousands(in_use),
                 MAPS_PER_THREAD
             ),
+            Limit::LocalPorts { low, high } => write!(
+                f,
+                "the local ports for connections (net.ipv4.ip_local_port_range) are {low} to \
+                 {high}, each client holds one and {} are kept free",
+                thousands(PORTS_KEPT_FREE)
+            ),
         }
     }
 }
@@ -238,6 +254,20 @@ impl fmt::Display for Limit {
 pub fn clients_within_open_files(limit: u64, open: u64) -> usize {
     let free = limit.saturating_sub(open).saturating_sub(FDS_KEPT_FREE);
     usize::try_from(free / FDS_PER_CLIENT).unwrap_or(usize::MAX)
+}
+
+/// How many clients can be connected to one server address at once, with
+/// local ports `low` to `high`.
+///
+/// ```
+/// use asyncio_rs::demos::network::clients_within_local_ports;
+///
+/// // Linux's default range; 1,000 ports kept free.
+/// assert_eq!(clients_within_local_ports(32_768, 60_999), 27_232);
+/// ```
+pub fn clients_within_local_ports(low: u64, high: u64) -> usize {
+    let ports = (high + 1).saturating_sub(low);
+    usize::try_from(ports.saturating_sub(PORTS_KEPT_FREE)).unwrap_or(usize::MAX)
 }
 
 /// How many more threads stay well clear of `vm.max_map_count`, with
@@ -386,33 +416,22 @@ pub fn compare(clients: usize) -> io::Result<Comparison> {
         ));
     }
     let raised_open_files = raise_open_file_limit(clients)?;
-    let server = LoopbackServer::start(LATENCY)?;
-    let addr = server.addr();
     let rt = Runtime::new()?;
-
-    let (fit, limit) = open_file_room()?;
-    let tasks = measure(clients, fit, limit, |n| rt.run(tasks(addr, n)))?;
-
-    // The server closes its ends of the tasks' connections a moment after
-    // the tasks close theirs; wait, so that the threads find them free.
-    let deadline = Instant::now() + TIMEOUT;
-    while server.connections() > 0 && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(5));
-    }
-    let (fds_fit, fds_limit) = open_file_room()?;
-    let maps = MemoryMaps::current()?;
-    let maps_fit = threads_within_memory_maps(maps.max, maps.in_use);
-    let (fit, limit) = if maps_fit < fds_fit {
-        let limit = Limit::MemoryMaps {
-            max: maps.max,
-            in_use: maps.in_use,
-        };
-        (maps_fit, limit)
-    } else {
-        (fds_fit, fds_limit)
+    // A server for each part: a port of its own, so that no connection of
+    // the first part is in the way of the second, and memory of its own.
+    let tasks = {
+        let server = LoopbackServer::start(LATENCY)?;
+        let addr = server.addr();
+        let (fit, limit) = tightest([open_file_room()?, local_port_room()?]);
+        measure(clients, fit, limit, |n| rt.run(tasks(addr, n)))?
     };
-    let threads = measure(clients, fit, limit, |n| threads(addr, n))?;
-
+    let threads = {
+        let server = LoopbackServer::start(LATENCY)?;
+        let addr = server.addr();
+        let rooms = [open_file_room()?, local_port_room()?, memory_map_room()?];
+        let (fit, limit) = tightest(rooms);
+        measure(clients, fit, limit, |n| threads(addr, n))?
+    };
     Ok(Comparison {
         tasks,
         threads,
@@ -475,6 +494,14 @@ fn open_file_limit() -> io::Result<(u64, u64)> {
     Ok((limit.rlim_cur, limit.rlim_max))
 }
 
+/// The limit that allows the fewest clients, and how many it allows.
+fn tightest<const N: usize>(rooms: [(usize, Limit); N]) -> (usize, Limit) {
+    rooms
+        .into_iter()
+        .min_by_key(|(fit, _)| *fit)
+        .expect("at least one limit")
+}
+
 /// How many clients fit in the open-file limit now, and that limit.
 fn open_file_room() -> io::Result<(usize, Limit)> {
     let (soft, _) = open_file_limit()?;
@@ -489,19 +516,32 @@ fn open_descriptors() -> io::Result<u64> {
     Ok(fs::read_dir("/proc/self/fd")?.count() as u64)
 }
 
-/// `vm.max_map_count` and how many maps the process has (`/proc/self/maps`).
-struct MemoryMaps {
-    max: u64,
-    in_use: u64,
+/// How many client threads fit under `vm.max_map_count`, given the maps
+/// this process has now (`/proc/self/maps`), and that limit.
+fn memory_map_room() -> io::Result<(usize, Limit)> {
+    let max = read_numbers("/proc/sys/vm/max_map_count")?[0];
+    let in_use = fs::read_to_string("/proc/self/maps")?.lines().count() as u64;
+    let limit = Limit::MemoryMaps { max, in_use };
+    Ok((threads_within_memory_maps(max, in_use), limit))
 }
 
-impl MemoryMaps {
-    fn current() -> io::Result<MemoryMaps> {
-        let max = fs::read_to_string("/proc/sys/vm/max_map_count")?;
-        let max = max.trim().parse().map_err(io::Error::other)?;
-        let in_use = fs::read_to_string("/proc/self/maps")?.lines().count() as u64;
-        Ok(MemoryMaps { max, in_use })
-    }
+/// How many clients can connect to one server at once: one local port each,
+/// from `net.ipv4.ip_local_port_range`.
+fn local_port_room() -> io::Result<(usize, Limit)> {
+    let range = read_numbers("/proc/sys/net/ipv4/ip_local_port_range")?;
+    let &[low, high] = range.as_slice() else {
+        return Err(io::Error::other("ip_local_port_range is not two numbers"));
+    };
+    let limit = Limit::LocalPorts { low, high };
+    Ok((clients_within_local_ports(low, high), limit))
+}
+
+/// The whitespace-separated numbers of a `/proc/sys` file.
+fn read_numbers(path: &str) -> io::Result<Vec<u64>> {
+    fs::read_to_string(path)?
+        .split_whitespace()
+        .map(|number| number.parse().map_err(io::Error::other))
+        .collect()
 }
 
 /// Resets the process's peak resident memory (`VmHWM`) to its current
@@ -684,6 +724,38 @@ The soft open-file limit was raised from 1,024 to the hard limit, 524,288."
     }
 
     #[test]
+    fn the_tightest_limit_wins() {
+        let files = Limit::OpenFiles {
+            limit: 20_000,
+            open: 25,
+        };
+        let ports = Limit::LocalPorts {
+            low: 32_768,
+            high: 60_999,
+        };
+        let rooms = [(9_955, files.clone()), (27_232, ports.clone())];
+        assert_eq!(tightest(rooms), (9_955, files));
+        assert_eq!(tightest([(5, ports.clone())]), (5, ports));
+    }
+
+    #[test]
+    fn local_port_room_with_fake_ranges() {
+        assert_eq!(clients_within_local_ports(32_768, 60_999), 27_232);
+        assert_eq!(clients_within_local_ports(1_024, 65_535), 63_512);
+        assert_eq!(clients_within_local_ports(60_000, 60_500), 0);
+        assert_eq!(clients_within_local_ports(61_000, 60_000), 0);
+        let limit = Limit::LocalPorts {
+            low: 32_768,
+            high: 60_999,
+        };
+        assert_eq!(
+            limit.to_string(),
+            "the local ports for connections (net.ipv4.ip_local_port_range) are 32768 to 60999, \
+             each client holds one and 1,000 are kept free"
+        );
+    }
+
+    #[test]
     fn an_open_file_limit_reads_as_a_reason() {
         let limit = Limit::OpenFiles {
             limit: 20_000,
@@ -702,8 +774,10 @@ The soft open-file limit was raised from 1,024 to the hard limit, 524,288."
         reset_peak_rss().unwrap();
         assert!(status_bytes("VmHWM").unwrap() > 0);
         assert!(open_descriptors().unwrap() >= 3);
-        let maps = MemoryMaps::current().unwrap();
-        assert!(maps.max > 0 && maps.in_use > 0);
+        let (_, maps) = memory_map_room().unwrap();
+        assert!(matches!(maps, Limit::MemoryMaps { max, in_use } if max > 0 && in_use > 0));
+        let (ports_fit, _) = local_port_room().unwrap();
+        assert!(ports_fit > 0);
         let (soft, hard) = open_file_limit().unwrap();
         assert!(soft <= hard);
     }
