@@ -72,3 +72,23 @@ pub mod offloaded {
         gather([count(), count(), count()]).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::Runtime;
+    use crate::timing::timed;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn tokio_s_clock_does_not_see_a_thread_s_sleep() {
+        // On the paused clock, time moves only when tokio's own timers make
+        // it; three seconds of blocked thread are none of its business.
+        let rt = Runtime::paused().unwrap();
+        let real = Instant::now();
+        let ((), on_tokio_s_clock) = rt.run(timed(stalled::main()));
+        assert_eq!(on_tokio_s_clock, Duration::ZERO);
+        // A thread sleeps at least as long as asked.
+        assert!(real.elapsed() >= Duration::from_secs(3));
+    }
+}
