@@ -399,8 +399,8 @@ impl fmt::Display for Comparison {
 }
 
 /// Runs the demo: `clients` tokio tasks, then `clients` OS threads, each
-/// client sending one request to a [`LoopbackServer`] started for the
-/// purpose and stopped at the end. Each part runs as many clients as the
+/// client sending one request to a [`LoopbackServer`]; each part has a
+/// server of its own, stopped when the part ends. Each part runs as many clients as the
 /// process's limits allow (see the module's documentation), and says so
 /// when that is fewer.
 ///
