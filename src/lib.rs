@@ -14,6 +14,8 @@
 //!   for the same seed.
 //! - [`timing`]: `Executed in  1.00s`, formatted as Python's `f"{x: .2f}"`.
 //! - [`colors`]: the ANSI palette of `In [6]`.
+//! - [`loopback`]: a TCP server on `127.0.0.1` that echoes each line after a
+//!   delay, a network for demos that have none.
 //!
 //! The notebook's demos, under [`demos`], are the code its cells show and
 //! run, one module per section:
@@ -21,10 +23,16 @@
 //! - [`demos::count`]: the `count()` demo, concurrent and blocking
 //!   (`In [2]`-`In [4]`).
 //! - [`demos::makerandom`]: the demo of `In [7]`-`In [10]`.
+//! - [`demos::network`]: network clients as tokio tasks against OS threads
+//!   ("Async IO vs threading", network IO).
+//! - [`demos::blocking_in_async`]: blocking code in an `async fn` stalls the
+//!   event loop; `spawn_blocking` does not ("Async IO vs threading", what
+//!   `await` takes).
 
 pub mod colors;
 pub mod demos;
 pub mod gather;
+pub mod loopback;
 pub mod random;
 pub mod runtime;
 pub mod timing;

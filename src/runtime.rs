@@ -92,8 +92,9 @@ impl Runtime {
     }
 
     fn start(paused: bool) -> io::Result<Runtime> {
+        // Timers and IO (sockets), as asyncio's loop has both.
         let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
+            .enable_all()
             .start_paused(paused)
             .build()?;
         let handle = runtime.handle().clone();

@@ -2,5 +2,7 @@
 //! section of the original. They are built from the reusable pieces at the top
 //! of the crate ([`crate::runtime`], [`crate::gather`], [`crate::random`], …).
 
+pub mod blocking_in_async;
 pub mod count;
 pub mod makerandom;
+pub mod network;
