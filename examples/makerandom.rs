@@ -12,19 +12,21 @@ use std::process::ExitCode;
 
 use asyncio_rs::colors::Palette;
 use asyncio_rs::demos::makerandom;
-use asyncio_rs::random::SharedRandom;
+use asyncio_rs::random::{Seed, SharedRandom};
 use asyncio_rs::runtime::Runtime;
 
 fn main() -> ExitCode {
-    let mut seed: i128 = 444;
+    let mut seed = Seed::from(444);
     let mut virtual_time = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--virtual-time" => virtual_time = true,
-            "--seed" => match args.next().map(|value| value.parse()) {
+            // Any integer, of any size, as Python's `int` reads it.
+            "--seed" => match args.next().map(|value| Seed::int(&value)) {
                 Some(Ok(value)) => seed = value,
-                _ => return usage("--seed takes an integer"),
+                Some(Err(error)) => return usage(&format!("--seed takes an integer: {error}")),
+                None => return usage("--seed takes an integer"),
             },
             other => return usage(&format!("unknown argument {other:?}")),
         }

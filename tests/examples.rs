@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Seeds small, large, negative, past 2^32 and past 2^64.
-const SEEDS: [&str; 14] = [
+/// Seeds small, large, negative, past 2^32, past 2^64 and past 2^128.
+const SEEDS: [&str; 16] = [
     "444",
     "0",
     "1",
@@ -22,6 +22,8 @@ const SEEDS: [&str; 14] = [
     "18446744073709551615",
     "18446744073709551616",
     "-170141183460469231731687303715884105728",
+    "340282366920938463463374607431768211456",
+    "-123456789012345678901234567890123456789012345678901234567890",
 ];
 
 fn manifest_dir() -> &'static Path {
