@@ -11,8 +11,11 @@
 //!   `run`, the counterpart of `asyncio.run`.
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.
 //! - [`random`]: a generator that gives the same numbers as CPython's `random`
-//!   for the same seed.
+//!   for the same seed, and `Seed`, what `random.seed` takes: integers of any
+//!   size (the [`int!`] macro past `i128`), strings and bytes.
 //! - [`timing`]: `Executed in  1.00s`, formatted as Python's `f"{x: .2f}"`.
+//! - [`timeline`]: a recorder of when tasks run, wait, wake and finish, and
+//!   the `Timeline` it makes, a text chart or an SVG picture in a notebook.
 //! - [`colors`]: the ANSI palette of `In [6]`.
 //!
 //! The notebook's demos, under [`demos`], are the code its cells show and
@@ -27,4 +30,5 @@ pub mod demos;
 pub mod gather;
 pub mod random;
 pub mod runtime;
+pub mod timeline;
 pub mod timing;

@@ -146,3 +146,42 @@ fn count_prints_in_3_on_the_paused_clock() {
     let ours = stdout_of(example("count").arg("--virtual-time").output().unwrap());
     assert_eq!(ours, "One\nOne\nOne\nTwo\nTwo\nTwo\nExecuted in  1.00s\n");
 }
+
+#[test]
+fn makerandom_timeline_comes_after_the_unchanged_output_one_wait_per_retry() {
+    for seed in [
+        "444",
+        "7",
+        "-123456789012345678901234567890123456789012345678901234567890",
+    ] {
+        let ours = stdout_of(
+            example("makerandom")
+                .args(["--seed", seed, "--virtual-time", "--timeline"])
+                .env("CLICOLOR_FORCE", "1")
+                .output()
+                .unwrap(),
+        );
+        let reference = cpython_makerandom(seed);
+        let chart = ours
+            .strip_prefix(&reference)
+            .unwrap_or_else(|| panic!("seed {seed}: the normal output changed:\n{ours}"));
+        let chart = chart
+            .strip_prefix('\n')
+            .expect("a blank line before the chart");
+        for idx in 0..3 {
+            let retries = strip_ansi(&reference)
+                .lines()
+                .filter(|line| line.starts_with(&format!("makerandom({idx}) == ")))
+                .count();
+            let row = chart
+                .lines()
+                .find(|line| line.starts_with(&format!("makerandom({idx})")))
+                .unwrap_or_else(|| panic!("seed {seed}: no lane for makerandom({idx}):\n{chart}"));
+            let plural = if retries == 1 { "" } else { "s" };
+            assert!(
+                row.contains(&format!("  {retries} wait{plural}, done at ")),
+                "seed {seed}: makerandom({idx}) retried {retries} times: {row}"
+            );
+        }
+    }
+}
