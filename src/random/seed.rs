@@ -71,6 +71,7 @@ impl Seed {
     /// use asyncio_rs::random::Seed;
     ///
     /// let big = Seed::int("-123456789012345678901234567890123456789012345678901234567890").unwrap();
+    /// assert_eq!(big.key().len(), 7); // 197 bits; the sign is ignored
     /// assert_eq!(Seed::int("0xff").unwrap(), Seed::from(255));
     /// assert_eq!(Seed::int("1_000").unwrap(), Seed::from(1000));
     /// assert_eq!(
