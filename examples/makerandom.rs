@@ -61,7 +61,7 @@ fn main() -> ExitCode {
             println!("r1: {r1}, r2: {r2}, r3: {r3}");
             if let Some(timeline) = timeline {
                 println!();
-                println!("{timeline}");
+                println!("{}", timeline.text(c.enabled()));
             }
             ExitCode::SUCCESS
         }

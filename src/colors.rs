@@ -133,6 +133,18 @@ impl Palette {
         })
     }
 
+    /// Whether the escape codes are on.
+    ///
+    /// ```
+    /// use asyncio_rs::colors::Palette;
+    ///
+    /// assert!(Palette::ansi().enabled());
+    /// assert!(!Palette::plain().enabled());
+    /// ```
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// The escape code that ends a colour: Python's `c[0]`.
     pub fn reset(&self) -> &'static str {
         if self.enabled { "\x1b[0m" } else { "" }

@@ -351,6 +351,23 @@ impl Timeline {
         end
     }
 
+    /// The text chart, as `Display` prints it, or with each lane in its
+    /// colour when `ansi` is true (for a terminal).
+    ///
+    /// ```
+    /// use asyncio_rs::timeline::Recorder;
+    /// use colored::Color;
+    ///
+    /// let recorder = Recorder::new();
+    /// recorder.colored_lane("task", Color::Cyan).run();
+    /// let timeline = recorder.timeline();
+    /// assert!(timeline.text(true).contains("\x1b[36mtask"));
+    /// assert_eq!(timeline.text(false), timeline.to_string());
+    /// ```
+    pub fn text(&self, ansi: bool) -> String {
+        text::render(self, ansi)
+    }
+
     /// The picture, as an SVG document: one lane per task, time across, runs
     /// solid, waits hatched, each lane in its task's colour.
     pub fn svg(&self) -> String {
@@ -391,7 +408,7 @@ enum SpanKind {
 /// The text chart: one row per lane, one column per step of time.
 impl fmt::Display for Timeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&text::render(self))
+        f.write_str(&text::render(self, false))
     }
 }
 

@@ -168,6 +168,15 @@ fn makerandom_timeline_comes_after_the_unchanged_output_one_wait_per_retry() {
         let chart = chart
             .strip_prefix('\n')
             .expect("a blank line before the chart");
+        // Each lane in its task's colour, as its lines.
+        for (idx, color) in ["\x1b[36m", "\x1b[91m", "\x1b[35m"].iter().enumerate() {
+            let lane = format!("{color}makerandom({idx})");
+            assert!(
+                chart.contains(&lane),
+                "seed {seed}: no {lane:?} in\n{chart}"
+            );
+        }
+        let chart = strip_ansi(chart);
         for idx in 0..3 {
             let retries = strip_ansi(&reference)
                 .lines()

@@ -8,7 +8,8 @@
 //!
 //! One row per lane and one column per step of time: `█` where the task ran
 //! (however briefly), `·` where it waited at an `.await`, `-` where it was
-//! woken but waited for the thread.
+//! woken but waited for the thread. With ANSI colours on, each lane's name
+//! and row are in its task's colour, as its printed lines are.
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use super::{SpanKind, Timeline, seconds, ticks};
 const TICKS: u32 = 6;
 const COLUMNS_PER_TICK: usize = 10;
 
-pub(super) fn render(timeline: &Timeline) -> String {
+pub(super) fn render(timeline: &Timeline, ansi: bool) -> String {
     let (step, axis_end) = ticks(timeline.end(), TICKS);
     let intervals = (axis_end / step).round() as usize;
     // One more column than steps, so that the axis's end instant has its own.
@@ -91,10 +92,13 @@ pub(super) fn render(timeline: &Timeline) -> String {
                 }
             }
             let row: String = row.into_iter().collect();
+            let (start, end) = match track.color() {
+                Some(color) if ansi => (format!("\x1b[{}m", color.to_fg_str()), "\x1b[0m"),
+                _ => (String::new(), ""),
+            };
             out.push_str(&format!(
-                "{:name_width$}  {}  {}\n",
+                "{start}{:name_width$}  {row}{end}  {}\n",
                 track.name(),
-                row,
                 summary(track)
             ));
         }
