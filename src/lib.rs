@@ -11,8 +11,11 @@
 //!   `run`, the counterpart of `asyncio.run`.
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.
 //! - [`random`]: a generator that gives the same numbers as CPython's `random`
-//!   for the same seed.
+//!   for the same seed, and `Seed`, what `random.seed` takes: integers of any
+//!   size (the [`int!`] macro past `i128`), strings and bytes.
 //! - [`timing`]: `Executed in  1.00s`, formatted as Python's `f"{x: .2f}"`.
+//! - [`timeline`]: a recorder of when tasks run, wait, wake and finish, and
+//!   the `Timeline` it makes, a text chart or an SVG picture in a notebook.
 //! - [`colors`]: the ANSI palette of `In [6]`.
 //! - [`loopback`]: a TCP server on `127.0.0.1` that echoes each line after a
 //!   delay, a network for demos that have none.
@@ -35,4 +38,5 @@ pub mod gather;
 pub mod loopback;
 pub mod random;
 pub mod runtime;
+pub mod timeline;
 pub mod timing;

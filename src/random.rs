@@ -6,6 +6,8 @@
 //! from exactly as CPython does it, so the Rust version of each cell prints
 //! the same numbers as the Python one. [`SharedRandom`] plays the role of
 //! the module-level functions: one generator that several tasks share.
+//! [`Seed`] is what `random.seed` accepts: integers of any size (a bare
+//! literal, or [`int!`](crate::int) past `i128`), strings and bytes.
 //!
 //! ```
 //! use asyncio_rs::random::Random;
@@ -20,6 +22,10 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+mod seed;
+
+pub use seed::{NotAnInteger, Seed};
 
 // MT19937's constants, named as in CPython's Modules/_randommodule.c.
 
@@ -61,7 +67,7 @@ impl Random {
     /// let mut rng = Random::new(444);
     /// assert_eq!(rng.random(), 0.3088946587429545);
     /// ```
-    pub fn new(seed: impl Into<i128>) -> Random {
+    pub fn new(seed: impl Into<Seed>) -> Random {
         let mut rng = Random {
             state: [0; N],
             index: N,
@@ -72,9 +78,9 @@ impl Random {
 
     /// Restarts the sequence from `seed`, like `random.seed(seed)`.
     ///
-    /// As in CPython, the sign is ignored (`-5` seeds like `5`), and every
-    /// bit of the seed counts: it is cut into 32-bit words, least significant
-    /// first, which become the key of MT19937's `init_by_array`.
+    /// `seed` is anything Python's `random.seed` takes, seeded as CPython
+    /// seeds it (see [`Seed`]): an integer of any size, whose sign is ignored
+    /// (`-5` seeds like `5`) and whose every bit counts; a string; bytes.
     ///
     /// ```
     /// use asyncio_rs::random::Random;
@@ -85,18 +91,13 @@ impl Random {
     /// assert_eq!(rng.randint(0, 10), first);
     ///
     /// assert_eq!(Random::new(-444).random(), Random::new(444).random());
+    /// // Python: random.seed(10000000000), random.seed("444"), random.seed(b"444")
+    /// rng.seed(10000000000);
+    /// rng.seed("444");
+    /// rng.seed(b"444");
     /// ```
-    pub fn seed(&mut self, seed: impl Into<i128>) {
-        // `unsigned_abs`, because `i128::MIN.abs()` does not fit in an i128.
-        let mut rest = seed.into().unsigned_abs();
-        // Zero still gives one key word: CPython seeds 0 with the key [0].
-        let mut key = vec![rest as u32];
-        rest >>= 32;
-        while rest != 0 {
-            key.push(rest as u32);
-            rest >>= 32;
-        }
-        self.init_by_array(&key);
+    pub fn seed(&mut self, seed: impl Into<Seed>) {
+        self.init_by_array(seed.into().key());
     }
 
     /// A number of `k` random bits, like `random.getrandbits(k)`.
@@ -398,7 +399,7 @@ impl SharedRandom {
     /// let shared = SharedRandom::new(444);
     /// assert_eq!(shared.random(), Random::new(444).random());
     /// ```
-    pub fn new(seed: impl Into<i128>) -> SharedRandom {
+    pub fn new(seed: impl Into<Seed>) -> SharedRandom {
         SharedRandom::from(Random::new(seed))
     }
 
@@ -413,7 +414,7 @@ impl SharedRandom {
     /// other.seed(444);
     /// assert_eq!(rng.randint(0, 10), first);
     /// ```
-    pub fn seed(&self, seed: impl Into<i128>) {
+    pub fn seed(&self, seed: impl Into<Seed>) {
         self.lock().seed(seed);
     }
 

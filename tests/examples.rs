@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Seeds small, large, negative, past 2^32 and past 2^64.
-const SEEDS: [&str; 14] = [
+/// Seeds small, large, negative, past 2^32, past 2^64 and past 2^128.
+const SEEDS: [&str; 16] = [
     "444",
     "0",
     "1",
@@ -22,6 +22,8 @@ const SEEDS: [&str; 14] = [
     "18446744073709551615",
     "18446744073709551616",
     "-170141183460469231731687303715884105728",
+    "340282366920938463463374607431768211456",
+    "-123456789012345678901234567890123456789012345678901234567890",
 ];
 
 fn manifest_dir() -> &'static Path {
@@ -143,4 +145,52 @@ fn makerandom_refuses_a_bad_seed_with_a_usage_message() {
 fn count_prints_in_3_on_the_paused_clock() {
     let ours = stdout_of(example("count").arg("--virtual-time").output().unwrap());
     assert_eq!(ours, "One\nOne\nOne\nTwo\nTwo\nTwo\nExecuted in  1.00s\n");
+}
+
+#[test]
+fn makerandom_timeline_comes_after_the_unchanged_output_one_wait_per_retry() {
+    for seed in [
+        "444",
+        "7",
+        "-123456789012345678901234567890123456789012345678901234567890",
+    ] {
+        let ours = stdout_of(
+            example("makerandom")
+                .args(["--seed", seed, "--virtual-time", "--timeline"])
+                .env("CLICOLOR_FORCE", "1")
+                .output()
+                .unwrap(),
+        );
+        let reference = cpython_makerandom(seed);
+        let chart = ours
+            .strip_prefix(&reference)
+            .unwrap_or_else(|| panic!("seed {seed}: the normal output changed:\n{ours}"));
+        let chart = chart
+            .strip_prefix('\n')
+            .expect("a blank line before the chart");
+        // Each lane in its task's colour, as its lines.
+        for (idx, color) in ["\x1b[36m", "\x1b[91m", "\x1b[35m"].iter().enumerate() {
+            let lane = format!("{color}makerandom({idx})");
+            assert!(
+                chart.contains(&lane),
+                "seed {seed}: no {lane:?} in\n{chart}"
+            );
+        }
+        let chart = strip_ansi(chart);
+        for idx in 0..3 {
+            let retries = strip_ansi(&reference)
+                .lines()
+                .filter(|line| line.starts_with(&format!("makerandom({idx}) == ")))
+                .count();
+            let row = chart
+                .lines()
+                .find(|line| line.starts_with(&format!("makerandom({idx})")))
+                .unwrap_or_else(|| panic!("seed {seed}: no lane for makerandom({idx}):\n{chart}"));
+            let plural = if retries == 1 { "" } else { "s" };
+            assert!(
+                row.contains(&format!("  {retries} wait{plural}, done at ")),
+                "seed {seed}: makerandom({idx}) retried {retries} times: {row}"
+            );
+        }
+    }
 }

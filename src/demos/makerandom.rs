@@ -20,9 +20,10 @@ use std::time::Duration;
 
 use tokio::time::sleep;
 
-use crate::colors::{NoSuchColor, Palette};
+use crate::colors::{COLORS, NoSuchColor, Palette};
 use crate::gather::gather;
 use crate::random::SharedRandom;
+use crate::timeline::{Recorder, Timeline};
 
 /// The largest number `randint(0, 10)` can draw.
 const HIGHEST: i64 = 10;
@@ -75,6 +76,34 @@ pub async fn main(random: SharedRandom, c: Palette) -> Result<[i64; 3], Error> {
     let tasks = (0..3).map(|i| makerandom(i, 10 - i as i64 - 1, random.clone(), c));
     let [r1, r2, r3] = gather(tasks).await.try_into().expect("one result per task");
     Ok([r1?, r2?, r3?])
+}
+
+/// [`main`], with each task on a lane of a timeline in its colour: prints the
+/// same lines in the same order, and returns the three numbers and the
+/// picture, whose waits are the retries.
+///
+/// ```
+/// use asyncio_rs::{colors::Palette, demos::makerandom, random::SharedRandom, runtime::Runtime};
+///
+/// let rt = Runtime::paused().unwrap();
+/// let (numbers, timeline) = rt
+///     .run(makerandom::main_recorded(SharedRandom::new(444), Palette::plain()))
+///     .unwrap();
+/// assert_eq!(numbers, [10, 10, 9]);
+/// let retries: Vec<usize> = timeline.tracks().iter().map(|t| t.waits().count()).collect();
+/// assert_eq!(retries, [12, 2, 3]); // the "too low" lines of each task
+/// ```
+pub async fn main_recorded(
+    random: SharedRandom,
+    c: Palette,
+) -> Result<([i64; 3], Timeline), Error> {
+    let recorder = Recorder::new();
+    let tasks = (0..3).map(|i| {
+        let lane = recorder.colored_lane(format!("makerandom({i})"), COLORS[i]);
+        lane.trace(makerandom(i, 10 - i as i64 - 1, random.clone(), c))
+    });
+    let [r1, r2, r3] = gather(tasks).await.try_into().expect("one result per task");
+    Ok(([r1?, r2?, r3?], recorder.timeline()))
 }
 
 /// Why `makerandom` refused to start.
