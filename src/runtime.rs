@@ -43,10 +43,12 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
+use std::time::Duration;
 
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// A tokio runtime driven by its own event-loop thread.
 ///
@@ -55,7 +57,9 @@ use tokio::task::JoinHandle;
 #[derive(Debug)]
 pub struct Runtime {
     handle: Handle,
-    paused: bool,
+    /// On a paused clock, the virtual instant the clock started at: timers
+    /// count whole milliseconds from it.
+    clock_origin: Option<Instant>,
     stop: Option<oneshot::Sender<()>>,
     event_loop: Option<thread::JoinHandle<()>>,
 }
@@ -98,6 +102,7 @@ impl Runtime {
             .start_paused(paused)
             .build()?;
         let handle = runtime.handle().clone();
+        let clock_origin = paused.then(|| runtime.block_on(async { Instant::now() }));
         let (stop, stopped) = oneshot::channel::<()>();
         let event_loop = thread::Builder::new()
             .name("event-loop".to_string())
@@ -110,7 +115,7 @@ impl Runtime {
             })?;
         Ok(Runtime {
             handle,
-            paused,
+            clock_origin,
             stop: Some(stop),
             event_loop: Some(event_loop),
         })
@@ -170,9 +175,13 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (handle, paused) = (self.handle.clone(), self.paused);
+        let (handle, clock_origin) = (self.handle.clone(), self.clock_origin);
         self.handle.spawn(async move {
-            enter_for_good(&handle, paused);
+            if enter_for_good(&handle, clock_origin.is_some())
+                && let Some(origin) = clock_origin
+            {
+                back_on_the_millisecond_grid(origin).await;
+            }
             future.await
         })
     }
@@ -233,14 +242,32 @@ where
 ///
 /// A copy also keeps its own "was the clock ever paused?" flag, and reads the
 /// real clock until it is set. Resuming and pausing the (shared) clock again
-/// sets it; virtual time moves on by the nanoseconds in between.
-fn enter_for_good(handle: &Handle, paused: bool) {
+/// sets it; virtual time moves on by the nanoseconds in between. Returns
+/// whether it did, so that the caller can put the clock back on the grid.
+fn enter_for_good(handle: &Handle, paused: bool) -> bool {
     if Handle::try_current().is_err() {
         std::mem::forget(handle.enter());
         if paused {
             tokio::time::resume();
             tokio::time::pause();
+            return true;
         }
+    }
+    false
+}
+
+/// Moves a paused clock on to the next whole millisecond after `origin`, if
+/// it is between two.
+///
+/// tokio's timer rounds every deadline up to a whole millisecond from the
+/// clock's start. A clock a few nanoseconds off that grid (after the nudge of
+/// [`enter_for_good`]) would make every `sleep` end a millisecond late, and a
+/// demo that sleeps twelve times finish at 12.012 s instead of 12 s.
+async fn back_on_the_millisecond_grid(origin: Instant) {
+    const TICK: Duration = Duration::from_millis(1);
+    let past_the_tick = Duration::from_nanos((origin.elapsed().as_nanos() % TICK.as_nanos()) as u64);
+    if !past_the_tick.is_zero() {
+        tokio::time::advance(TICK - past_the_tick).await;
     }
 }
 
@@ -269,13 +296,31 @@ fn wait<F: Future>(future: F) -> F::Output {
 mod tests {
     use super::*;
     use std::sync::Mutex;
-    use std::time::Duration;
     use tokio::time::{Instant, sleep};
 
     #[test]
     fn run_returns_the_output() {
         let rt = Runtime::paused().unwrap();
         assert_eq!(rt.run(async { 1 + 1 }), 2);
+    }
+
+    #[test]
+    fn a_nudged_paused_clock_goes_back_on_the_millisecond_grid() {
+        let rt = Runtime::paused().unwrap();
+        let origin = rt.clock_origin.unwrap();
+        let (realigned_at, slept) = rt.run(async move {
+            // What a new cell's copy of tokio does to the clock: a few nanoseconds.
+            tokio::time::advance(Duration::from_nanos(1_234)).await;
+            back_on_the_millisecond_grid(origin).await;
+            let start = Instant::now();
+            for _ in 0..12 {
+                sleep(Duration::from_secs(1)).await;
+            }
+            (start - origin, start.elapsed())
+        });
+        // Off the grid, each sleep would end 1 ms late: 12.012 s.
+        assert_eq!(realigned_at, Duration::from_millis(1));
+        assert_eq!(slept, Duration::from_secs(12));
     }
 
     #[test]
