@@ -265,7 +265,8 @@ fn enter_for_good(handle: &Handle, paused: bool) -> bool {
 /// demo that sleeps twelve times finish at 12.012 s instead of 12 s.
 async fn back_on_the_millisecond_grid(origin: Instant) {
     const TICK: Duration = Duration::from_millis(1);
-    let past_the_tick = Duration::from_nanos((origin.elapsed().as_nanos() % TICK.as_nanos()) as u64);
+    let past_the_tick =
+        Duration::from_nanos((origin.elapsed().as_nanos() % TICK.as_nanos()) as u64);
     if !past_the_tick.is_zero() {
         tokio::time::advance(TICK - past_the_tick).await;
     }
