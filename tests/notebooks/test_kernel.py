@@ -98,6 +98,28 @@ def test_the_free_run_works_in_a_cell(session):
     assert run.stdout == "like asyncio.run\n"
 
 
+def test_a_paused_runtime_kept_across_cells_keeps_exact_time(session):
+    # Each new cell's copy of tokio nudges the paused clock by nanoseconds;
+    # the runtime puts it back on tokio's millisecond grid, so twelve sleeps
+    # of a second still take exactly 12 s of virtual time in a later cell.
+    kernel, _, _ = session
+    kernel.run_clean("let virtual_clock: Runtime = Runtime::paused().unwrap();")
+    for _ in range(2):
+        run = kernel.run_clean(
+            """
+            let slept: Duration = virtual_clock.run(async {
+                let start = tokio::time::Instant::now();
+                for _ in 0..12 {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                start.elapsed()
+            });
+            println!("{slept:?}");
+            """
+        )
+        assert run.stdout == "12s\n"
+
+
 def test_top_level_await_keeps_the_variables_and_rt_still_works(session):
     # Last: evcxr wraps every later cell in its own runtime from here on.
     kernel, notebook, _ = session
@@ -113,3 +135,4 @@ def test_top_level_await_keeps_the_variables_and_rt_still_works(session):
     cells = tagged_cells(notebook)
     kernel.run_clean(cells["in-9"].source)
     assert kernel.run_clean(cells["in-10"].source).stdout == cpython_makerandom("--seed", "444")
+
