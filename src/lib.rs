@@ -22,9 +22,12 @@
 //!   (`In [2]`-`In [4]`).
 //! - [`demos::makerandom`]: the demo of `In [7]`-`In [10]`.
 
+pub mod chart;
 pub mod colors;
 pub mod demos;
 pub mod gather;
+pub mod limits;
+pub mod memory;
 pub mod random;
 pub mod runtime;
 pub mod timing;
