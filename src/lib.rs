@@ -14,6 +14,11 @@
 //!   for the same seed.
 //! - [`timing`]: `Executed in  1.00s`, formatted as Python's `f"{x: .2f}"`.
 //! - [`colors`]: the ANSI palette of `In [6]`.
+//! - [`limits`]: the limits on starting threads and opening files (map count,
+//!   `threads-max`, `pid_max`, `RLIMIT_NPROC`, memory, `RLIMIT_NOFILE`), read
+//!   before a demo reaches them, and how many more fit.
+//! - [`memory`]: a piece of work's peak resident memory, measured in-process.
+//! - [`chart`]: line charts as SVG (plotters), panels side by side.
 //!
 //! The notebook's demos, under [`demos`], are the code its cells show and
 //! run, one module per section:
@@ -21,6 +26,9 @@
 //! - [`demos::count`]: the `count()` demo, concurrent and blocking
 //!   (`In [2]`-`In [4]`).
 //! - [`demos::makerandom`]: the demo of `In [7]`-`In [10]`.
+//! - [`demos::tasks_vs_threads`]: "Async IO vs threading", first claim: N
+//!   sleeping tokio tasks against N sleeping OS threads, stopping short of
+//!   the machine's limits.
 
 pub mod chart;
 pub mod colors;

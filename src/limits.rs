@@ -233,6 +233,15 @@ impl Limits {
     /// for the mappings, threads and memory that the rest of the program (a
     /// notebook kernel loading the next cell, say) still needs.
     pub fn thread_headroom(&self) -> Headroom {
+        self.each_thread_limit()
+            .into_iter()
+            .min_by_key(|headroom| headroom.count)
+            .expect("at least four limits")
+    }
+
+    /// The room for threads under each limit (`RLIMIT_NPROC` last, and only
+    /// if set): what [`Limits::thread_headroom`] takes the least of.
+    pub fn each_thread_limit(&self) -> Vec<Headroom> {
         let per_thread = THREAD_MEMORY_BYTES;
         [
             (
@@ -257,14 +266,6 @@ impl Limits {
                 },
             ),
             (
-                self.nproc
-                    .map_or(u64::MAX, |max| spare(max, self.user_threads, 256)),
-                Limit::Nproc {
-                    max: self.nproc.unwrap_or(u64::MAX),
-                    in_use: self.user_threads,
-                },
-            ),
-            (
                 // Keep an eighth of the available memory, at least 256 MiB.
                 self.mem_available
                     .saturating_sub((self.mem_available / 8).max(256 << 20))
@@ -276,9 +277,17 @@ impl Limits {
             ),
         ]
         .into_iter()
+        .chain(self.nproc.map(|max| {
+            (
+                spare(max, self.user_threads, 256),
+                Limit::Nproc {
+                    max,
+                    in_use: self.user_threads,
+                },
+            )
+        }))
         .map(|(count, limit)| Headroom { count, limit })
-        .min_by_key(|headroom| headroom.count)
-        .expect("five limits")
+        .collect()
     }
 
     /// How many more items, each holding `per_item` file descriptors (a
@@ -325,6 +334,48 @@ impl Limits {
             nofile: None,
             open_fds: 0,
         }
+    }
+}
+
+impl fmt::Display for Limits {
+    /// Each limit, and the room for threads under it; then the one that binds.
+    ///
+    /// ```
+    /// use asyncio_rs::limits::Limits;
+    ///
+    /// let limits = Limits { max_map_count: 65_530, maps_in_use: 1_000, ..Limits::unlimited() };
+    /// let text = limits.to_string();
+    /// let first = text.lines().next().unwrap().trim_start();
+    /// assert!(first.starts_with("15,620 more threads under vm.max_map_count (65,530 mappings"));
+    /// assert!(text.ends_with("room for 15,620 more threads: vm.max_map_count binds first"));
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let each = self.each_thread_limit();
+        let counts: Vec<String> = (each.iter())
+            .map(|room| match room.count {
+                count if count > 1 << 48 => "unlimited".to_string(),
+                count => thousands(count),
+            })
+            .collect();
+        let width = counts.iter().map(String::len).max().unwrap_or(0);
+        for (count, room) in counts.iter().zip(&each) {
+            writeln!(f, "{count:>width$} more threads under {}", room.limit)?;
+        }
+        let binding = self.thread_headroom();
+        let name = binding.limit.to_string();
+        let name = name.split(" (").next().unwrap_or_default();
+        write!(
+            f,
+            "room for {} more threads: {name} binds first",
+            thousands(binding.count)
+        )
+    }
+}
+
+impl Limits {
+    /// evcxr's rich display: the same text as `Display`.
+    pub fn evcxr_display(&self) {
+        println!("EVCXR_BEGIN_CONTENT text/plain\n{self}\nEVCXR_END_CONTENT");
     }
 }
 
