@@ -250,7 +250,11 @@ impl Comparison {
                         .map(|row| (row.started as f64, figure(row)))
                         .collect();
                     points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    Series::new(kind.to_string(), points)
+                    let series = Series::new(kind.to_string(), points);
+                    match self.limit_that_stopped(kind) {
+                        Some(limit) => series.with_note(format!("stopped: {limit}")),
+                        None => series,
+                    }
                 })
                 .collect::<Vec<_>>()
         };
@@ -270,6 +274,18 @@ impl Comparison {
                 },
             ],
         }
+    }
+
+    /// The name of the limit that stopped the largest run of `kind`, if one
+    /// did: `vm.max_map_count` of "stopped at 15,823 threads:
+    /// vm.max_map_count (65,530 mappings, …)".
+    fn limit_that_stopped(&self, kind: Kind) -> Option<&str> {
+        let largest = (self.rows.iter())
+            .filter(|row| row.kind == kind)
+            .max_by_key(|row| row.started)?;
+        let reason = largest.stopped_because.as_deref()?;
+        let limit = reason.split_once(": ").map_or(reason, |(_, limit)| limit);
+        limit.split(" (").next()
     }
 
     /// evcxr's rich display: the table as text and the chart as SVG, in one
@@ -417,6 +433,8 @@ mod tests {
         assert_eq!(memory[0].name, "tokio tasks");
         assert_eq!(memory[0].points, vec![(1e3, 3.0), (1e6, 445.0)]);
         assert_eq!(memory[1].points, vec![(100.0, 3.0), (15_860.0, 160.0)]);
+        assert_eq!(memory[0].note, None);
+        assert_eq!(memory[1].note.as_deref(), Some("stopped: vm.max_map_count"));
         assert!(chart.svg().is_ok());
     }
 }
