@@ -1,13 +1,13 @@
 //! The limits that stop a process from starting more threads (or opening more
 //! files) on Linux, read before a demo reaches them.
 //!
-//! A Rust program does not get an error when it starts one thread too many:
-//! past `vm.max_map_count` memory mappings (65,530 by default, about 4 per
-//! thread) a new thread cannot map its signal stack and the whole process
-//! aborts with SIGABRT, `Builder::spawn` having returned `Ok` every time
-//! before. In a notebook that kills the kernel and every variable. So a demo
-//! that starts thousands of threads must know how many it may start before it
-//! starts them.
+//! A Rust program cannot recover from starting one thread too many: past
+//! `vm.max_map_count` memory mappings (65,530 by default, 4 per thread) a new
+//! thread cannot map the guard page of its signal stack, panics where no panic
+//! can unwind, and the whole process aborts with SIGABRT (here at 16,368
+//! threads), whatever `Builder::spawn` returned to the caller. In a notebook
+//! that kills the kernel and every variable. So a demo that starts thousands
+//! of threads must know how many it may start before it starts them.
 //!
 //! [`Limits::read`] takes a snapshot of every limit that can refuse a thread
 //! (or a file descriptor); [`Limits::thread_headroom`] and

@@ -8,8 +8,8 @@
 //! the process's memory before it and at its peak ([`crate::memory`]), so
 //! what the run itself added. Threads are
 //! checked against the machine's limits first ([`crate::limits`]): past
-//! `vm.max_map_count` a Rust process aborts without an error, so the demo
-//! stops short and says which limit stopped it. [`compare`] runs both for
+//! `vm.max_map_count` a Rust process aborts, so the demo stops short and says
+//! which limit stopped it. [`compare`] runs both for
 //! several N and returns a [`Comparison`], which prints as a table and shows
 //! in a notebook as the table and a chart.
 //!
