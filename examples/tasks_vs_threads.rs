@@ -145,9 +145,17 @@ fn in_a_child(part: &str, n: u64) -> Fallible<Row> {
         .args(["--child", part, &format!("--{part}"), &n.to_string()])
         .output()?;
     let row = json_of(output, "the child process")?;
-    let field = |name: &str| row[name].as_f64().ok_or(format!("the child gave no {name}"));
+    let field = |name: &str| {
+        row[name]
+            .as_f64()
+            .ok_or(format!("the child gave no {name}"))
+    };
     Ok(Row {
-        kind: if part == "tasks" { Kind::Tasks } else { Kind::Threads },
+        kind: if part == "tasks" {
+            Kind::Tasks
+        } else {
+            Kind::Threads
+        },
         requested: field("requested")? as u64,
         started: field("started")? as u64,
         seconds: field("seconds")?,
@@ -178,7 +186,11 @@ fn asyncio(n: u64) -> Fallible<Row> {
         .output()
         .map_err(|error| format!("could not run python3: {error}"))?;
     let figures = json_of(output, "python3")?;
-    let field = |name: &str| figures[name].as_f64().ok_or(format!("python3 gave no {name}"));
+    let field = |name: &str| {
+        figures[name]
+            .as_f64()
+            .ok_or(format!("python3 gave no {name}"))
+    };
     Ok(Row {
         kind: Kind::Asyncio,
         requested: n,

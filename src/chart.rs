@@ -142,7 +142,11 @@ impl Chart {
         let (x_min, x_max) = points().fold((f64::MAX, f64::MIN), |(low, high), &(x, _)| {
             (low.min(x), high.max(x))
         });
-        let (x_min, x_max) = if x_min > x_max { (1.0, 10.0) } else { (x_min, x_max) };
+        let (x_min, x_max) = if x_min > x_max {
+            (1.0, 10.0)
+        } else {
+            (x_min, x_max)
+        };
         let y_max = points().fold(0.0f64, |high, &(_, y)| high.max(y));
         let y_range = 0.0..if y_max > 0.0 { y_max * 1.15 } else { 1.0 };
 
@@ -185,7 +189,11 @@ impl Chart {
 
 /// Draws each series as a line with a dot at each point, and the legend.
 fn draw_lines<'a, X>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+    chart: &mut ChartContext<
+        'a,
+        SVGBackend<'a>,
+        Cartesian2d<X, plotters::coord::types::RangedCoordf64>,
+    >,
     series: &[Series],
 ) -> Result<(), Error>
 where
@@ -194,7 +202,9 @@ where
     for (index, line) in series.iter().enumerate() {
         let color = COLORS[index % COLORS.len()];
         chart
-            .draw_series(LineSeries::new(line.points.iter().copied(), color.stroke_width(2)).point_size(4))
+            .draw_series(
+                LineSeries::new(line.points.iter().copied(), color.stroke_width(2)).point_size(4),
+            )
             .map_err(draw_error)?
             .label(line.name.as_str())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
@@ -238,7 +248,10 @@ pub fn short_number(x: f64) -> String {
         (x, "")
     };
     let text = format!("{value:.1}");
-    format!("{}{suffix}", text.trim_end_matches('0').trim_end_matches('.'))
+    format!(
+        "{}{suffix}",
+        text.trim_end_matches('0').trim_end_matches('.')
+    )
 }
 
 #[cfg(test)]
@@ -285,11 +298,17 @@ mod tests {
             "10k",
             "stopped: a limit",
         ] {
-            assert!(svg.contains(&format!(">\n{text}\n</text>")), "{text} is missing");
+            assert!(
+                svg.contains(&format!(">\n{text}\n</text>")),
+                "{text} is missing"
+            );
         }
         // Each series in its own colour, in both panels.
         for color in ["#1F77B4", "#FF7F0E"] {
-            assert!(svg.matches(&format!(r#"stroke="{color}""#)).count() >= 2, "{color}");
+            assert!(
+                svg.matches(&format!(r#"stroke="{color}""#)).count() >= 2,
+                "{color}"
+            );
         }
     }
 

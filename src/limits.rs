@@ -96,7 +96,11 @@ pub enum Limit {
     /// `MemAvailable`, `per_thread` bytes for each thread.
     Memory { available: u64, per_thread: u64 },
     /// `RLIMIT_NOFILE`, `per_item` descriptors for each item.
-    OpenFiles { max: u64, in_use: u64, per_item: u64 },
+    OpenFiles {
+        max: u64,
+        in_use: u64,
+        per_item: u64,
+    },
 }
 
 impl fmt::Display for Limit {
@@ -194,7 +198,9 @@ pub struct Stopped {
 pub enum Error {
     /// Not Linux: the limits live elsewhere, and starting threads blindly is
     /// what this module exists to avoid.
-    #[error("reading thread limits is only implemented for Linux (/proc); not starting threads blindly")]
+    #[error(
+        "reading thread limits is only implemented for Linux (/proc); not starting threads blindly"
+    )]
     Unsupported,
     /// A file of `/proc` could not be read.
     #[error("could not read {}: {source}", path.display())]
@@ -505,9 +511,10 @@ mod linux {
         let ours = real_uid(&fs::read_to_string("/proc/self/status").ok()?)?;
         let mut threads = 0;
         for entry in fs::read_dir("/proc").ok()?.flatten() {
-            let is_pid = entry.file_name().to_str().is_some_and(|name| {
-                name.bytes().all(|byte| byte.is_ascii_digit())
-            });
+            let is_pid = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| name.bytes().all(|byte| byte.is_ascii_digit()));
             // A process may exit while we look: skip it.
             let Some(status) = is_pid
                 .then(|| fs::read_to_string(Path::new(&entry.path()).join("status")).ok())
@@ -642,7 +649,10 @@ mod tests {
             nproc: None,
             ..machine_like_this_one()
         };
-        assert!(matches!(limits.thread_headroom().limit, Limit::PidMax { .. }));
+        assert!(matches!(
+            limits.thread_headroom().limit,
+            Limit::PidMax { .. }
+        ));
         assert_eq!(Limits::unlimited().fd_headroom(1), None);
     }
 

@@ -166,7 +166,13 @@ fn tasks_vs_threads_stops_short_of_30_000_threads_with_the_reason() {
     assert_eq!(keys("tasks"), ["n", "peak_rss_bytes", "seconds"]);
     assert_eq!(
         keys("threads"),
-        ["peak_rss_bytes", "requested", "seconds", "started", "stopped_because"]
+        [
+            "peak_rss_bytes",
+            "requested",
+            "seconds",
+            "started",
+            "stopped_because"
+        ]
     );
     assert_eq!(report["tasks"]["n"], 1000);
     let threads = &report["threads"];

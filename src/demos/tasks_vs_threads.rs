@@ -348,7 +348,10 @@ mod tests {
     #[test]
     fn a_hundred_threads_all_start_on_this_machine() {
         let row = threads(100).unwrap();
-        assert_eq!((row.kind, row.requested, row.started), (Kind::Threads, 100, 100));
+        assert_eq!(
+            (row.kind, row.requested, row.started),
+            (Kind::Threads, 100, 100)
+        );
         assert_eq!(row.stopped_because, None);
     }
 
@@ -382,7 +385,11 @@ mod tests {
         };
         let (started, stop) = sleeping_threads(5, &limits);
         assert_eq!(started, 0);
-        assert!(stop.unwrap().to_string().starts_with("stopped at 0 threads"));
+        assert!(
+            stop.unwrap()
+                .to_string()
+                .starts_with("stopped at 0 threads")
+        );
     }
 
     fn sample() -> Comparison {
