@@ -192,6 +192,14 @@ pub fn tasks(rt: &Runtime, n: u64) -> Result<Row, Error> {
 /// Reads this machine's limits, then runs and measures
 /// [`sleeping_threads`]`(requested)`: never more threads than the limits
 /// leave room for. An error only if the limits cannot be read (not Linux).
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// let row = asyncio_rs::demos::tasks_vs_threads::threads(20).unwrap();
+/// assert_eq!((row.started, row.stopped_because), (20, None));
+/// assert!(row.seconds >= 1.0);
+/// # }
+/// ```
 pub fn threads(requested: u64) -> Result<Row, Error> {
     threads_within(requested, &Limits::read()?)
 }
@@ -214,6 +222,20 @@ pub fn threads_within(requested: u64, limits: &Limits) -> Result<Row, Error> {
 /// `tasks`, each list smallest first, and collects the rows. Threads go
 /// first: the memory that a million tasks leave with the allocator (about
 /// 400 MiB here) would otherwise sit under the threads' peak.
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// use asyncio_rs::demos::tasks_vs_threads::compare;
+/// use asyncio_rs::runtime::Runtime;
+///
+/// let comparison = compare(&Runtime::paused().unwrap(), &[100, 10], &[5]).unwrap();
+/// let table = comparison.to_string();
+/// let kinds: Vec<&str> = table.lines().skip(1).map(|line| &line[..11]).collect();
+/// assert_eq!(kinds, ["threads    ", "tokio tasks", "tokio tasks"]);
+/// assert!(table.lines().nth(2).unwrap().contains("        10         10 "));
+/// assert!(comparison.chart().svg().unwrap().contains("wall time"));
+/// # }
+/// ```
 pub fn compare(rt: &Runtime, tasks: &[u64], threads: &[u64]) -> Result<Comparison, Error> {
     let ascending = |sizes: &[u64]| {
         let mut sizes = sizes.to_vec();
