@@ -1,9 +1,9 @@
 //! Line charts as SVG text, for a notebook to show inline and a script to save.
 //!
-//! A [`Chart`] is a row of [`Panel`]s side by side, each with its own y axis
-//! and a shared kind of x axis (logarithmic when the figures span powers of
-//! ten), each holding one line per [`Series`]: so "time against N" and
-//! "memory against N" for tasks and threads fit in one picture. [`Chart::svg`]
+//! A [`Chart`] is a row of [`Panel`]s side by side, each with its own linear
+//! y axis and a logarithmic x axis (the demos' N spans powers of ten, from 100
+//! to a million), each holding one line per [`Series`]: so "time against N"
+//! and "memory against N" for tasks and threads fit in one picture. [`Chart::svg`]
 //! draws it with plotters' SVG backend, which writes text as SVG `<text>`
 //! elements for the browser to render: no font files, no `ttf` feature.
 //!
@@ -13,7 +13,6 @@
 //! let squares = Series::new("squares", [(1.0, 1.0), (10.0, 100.0), (100.0, 10_000.0)]);
 //! let chart = Chart {
 //!     x_label: "N".into(),
-//!     log_x: true,
 //!     panels: vec![Panel { title: "growth".into(), y_label: "N²".into(), series: vec![squares] }],
 //! };
 //! let svg = chart.svg().unwrap();
@@ -77,12 +76,10 @@ pub struct Panel {
     pub series: Vec<Series>,
 }
 
-/// Panels side by side, sharing the x axis' label and scale.
+/// Panels side by side, each with a logarithmic x axis under the same label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
     pub x_label: String,
-    /// A logarithmic x axis (x must then be positive).
-    pub log_x: bool,
     pub panels: Vec<Panel>,
 }
 
@@ -126,7 +123,7 @@ impl Chart {
                     return Err(Error::NotFinite(value));
                 }
             }
-            if self.log_x && x <= 0.0 {
+            if x <= 0.0 {
                 return Err(Error::NotPositive(x));
             }
         }
@@ -150,81 +147,52 @@ impl Chart {
         let y_max = points().fold(0.0f64, |high, &(_, y)| high.max(y));
         let y_range = 0.0..if y_max > 0.0 { y_max * 1.15 } else { 1.0 };
 
-        let mut builder = ChartBuilder::on(area);
-        builder
+        let mut chart = ChartBuilder::on(area)
             .caption(&panel.title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(60);
-        if self.log_x {
-            let x_range = (x_min / 1.5..x_max * 1.5).log_scale();
-            let mut chart = builder
-                .build_cartesian_2d(x_range, y_range)
-                .map_err(draw_error)?;
-            chart
-                .configure_mesh()
-                .x_desc(&self.x_label)
-                .y_desc(&panel.y_label)
-                .x_label_formatter(&|x| short_number(*x))
-                .y_label_formatter(&|y| short_number(*y))
-                .draw()
-                .map_err(draw_error)?;
-            draw_lines(&mut chart, &panel.series)
-        } else {
-            let pad = ((x_max - x_min) * 0.05).max(0.5);
-            let mut chart = builder
-                .build_cartesian_2d(x_min - pad..x_max + pad, y_range)
-                .map_err(draw_error)?;
-            chart
-                .configure_mesh()
-                .x_desc(&self.x_label)
-                .y_desc(&panel.y_label)
-                .y_label_formatter(&|y| short_number(*y))
-                .draw()
-                .map_err(draw_error)?;
-            draw_lines(&mut chart, &panel.series)
-        }
-    }
-}
-
-/// Draws each series as a line with a dot at each point, and the legend.
-fn draw_lines<'a, X>(
-    chart: &mut ChartContext<
-        'a,
-        SVGBackend<'a>,
-        Cartesian2d<X, plotters::coord::types::RangedCoordf64>,
-    >,
-    series: &[Series],
-) -> Result<(), Error>
-where
-    X: Ranged<ValueType = f64>,
-{
-    for (index, line) in series.iter().enumerate() {
-        let color = COLORS[index % COLORS.len()];
+            .y_label_area_size(60)
+            .build_cartesian_2d((x_min / 1.5..x_max * 1.5).log_scale(), y_range)
+            .map_err(draw_error)?;
         chart
-            .draw_series(
-                LineSeries::new(line.points.iter().copied(), color.stroke_width(2)).point_size(4),
-            )
-            .map_err(draw_error)?
-            .label(line.name.as_str())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-        if let (Some(note), Some(&last)) = (&line.note, line.points.last()) {
-            // Above the point and to its left, so that it stays inside the plot.
-            let style = ("sans-serif", 13)
-                .into_font()
-                .color(&color)
-                .pos(Pos::new(HPos::Right, VPos::Bottom));
-            let text = EmptyElement::at(last) + Text::new(note.clone(), (-8, -8), style);
-            chart.draw_series([text]).map_err(draw_error)?;
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&panel.y_label)
+            .x_label_formatter(&|x| short_number(*x))
+            .y_label_formatter(&|y| short_number(*y))
+            .draw()
+            .map_err(draw_error)?;
+        // Each series as a line with a dot at each point, then the legend.
+        for (index, line) in panel.series.iter().enumerate() {
+            let color = COLORS[index % COLORS.len()];
+            chart
+                .draw_series(
+                    LineSeries::new(line.points.iter().copied(), color.stroke_width(2))
+                        .point_size(4),
+                )
+                .map_err(draw_error)?
+                .label(line.name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+            if let (Some(note), Some(&last)) = (&line.note, line.points.last()) {
+                // Above the point and to its left, so that it stays inside the plot.
+                let style = ("sans-serif", 13)
+                    .into_font()
+                    .color(&color)
+                    .pos(Pos::new(HPos::Right, VPos::Bottom));
+                let text = EmptyElement::at(last) + Text::new(note.clone(), (-8, -8), style);
+                chart.draw_series([text]).map_err(draw_error)?;
+            }
         }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(draw_error)
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(draw_error)
 }
 
 fn draw_error(error: impl std::fmt::Display) -> Error {
@@ -265,7 +233,6 @@ mod tests {
         };
         Chart {
             x_label: "N (log scale)".into(),
-            log_x: true,
             panels: vec![
                 Panel {
                     title: "wall time".into(),
@@ -326,7 +293,6 @@ mod tests {
     fn empty_panels_still_draw() {
         let chart = Chart {
             x_label: "x".into(),
-            log_x: false,
             panels: vec![Panel {
                 title: "nothing yet".into(),
                 y_label: "y".into(),

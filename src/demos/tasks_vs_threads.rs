@@ -282,7 +282,6 @@ impl Comparison {
         };
         Chart {
             x_label: "N, each sleeping 1 s (log scale)".into(),
-            log_x: true,
             panels: vec![
                 Panel {
                     title: "wall time".into(),
