@@ -21,7 +21,6 @@
 //! ```
 
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The colours of the series, in order (matplotlib's first four).
 const COLORS: [RGBColor; 4] = [
@@ -34,36 +33,19 @@ const COLORS: [RGBColor; 4] = [
 /// The size of one panel, in pixels.
 const PANEL_SIZE: (u32, u32) = (480, 360);
 
-/// One line: a name for the legend, its points in x order, and a note to
-/// write by its last point ("stopped: out of memory", say).
+/// One line: a name for the legend and its points, in x order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
-    pub note: Option<String>,
 }
 
 impl Series {
-    /// A series from any points, without a note.
+    /// A series from any points.
     pub fn new(name: impl Into<String>, points: impl IntoIterator<Item = (f64, f64)>) -> Series {
         Series {
             name: name.into(),
             points: points.into_iter().collect(),
-            note: None,
-        }
-    }
-
-    /// The same series with a note by its last point.
-    ///
-    /// ```
-    /// use asyncio_rs::chart::Series;
-    /// let line = Series::new("threads", [(1.0, 2.0)]).with_note("stopped here");
-    /// assert_eq!(line.note.as_deref(), Some("stopped here"));
-    /// ```
-    pub fn with_note(self, note: impl Into<String>) -> Series {
-        Series {
-            note: Some(note.into()),
-            ..self
         }
     }
 }
@@ -145,7 +127,8 @@ impl Chart {
             (x_min, x_max)
         };
         let y_max = points().fold(0.0f64, |high, &(_, y)| high.max(y));
-        let y_range = 0.0..if y_max > 0.0 { y_max * 1.15 } else { 1.0 };
+        // Room above the highest point for the legend.
+        let y_range = 0.0..if y_max > 0.0 { y_max * 1.35 } else { 1.0 };
 
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.title, ("sans-serif", 20))
@@ -175,15 +158,6 @@ impl Chart {
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
                 });
-            if let (Some(note), Some(&last)) = (&line.note, line.points.last()) {
-                // Above the point and to its left, so that it stays inside the plot.
-                let style = ("sans-serif", 13)
-                    .into_font()
-                    .color(&color)
-                    .pos(Pos::new(HPos::Right, VPos::Bottom));
-                let text = EmptyElement::at(last) + Text::new(note.clone(), (-8, -8), style);
-                chart.draw_series([text]).map_err(draw_error)?;
-            }
         }
         chart
             .configure_series_labels()
@@ -228,9 +202,7 @@ mod tests {
 
     fn two_panels() -> Chart {
         let tasks = |k: f64| Series::new("tasks", [(1e3, k), (1e6, 2.0 * k)]);
-        let threads = |k: f64| {
-            Series::new("threads", [(1e2, k), (1.6e4, 3.0 * k)]).with_note("stopped: a limit")
-        };
+        let threads = |k: f64| Series::new("threads", [(1e2, k), (1.6e4, 3.0 * k)]);
         Chart {
             x_label: "N (log scale)".into(),
             panels: vec![
@@ -263,7 +235,6 @@ mod tests {
             "threads",
             "1k",
             "10k",
-            "stopped: a limit",
         ] {
             assert!(
                 svg.contains(&format!(">\n{text}\n</text>")),

@@ -272,11 +272,11 @@ impl Comparison {
                         .map(|row| (row.started as f64, figure(row)))
                         .collect();
                     points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    let series = Series::new(kind.to_string(), points);
-                    match self.limit_that_stopped(kind) {
-                        Some(limit) => series.with_note(format!("stopped: {limit}")),
-                        None => series,
-                    }
+                    let name = match self.limit_that_stopped(kind) {
+                        Some(limit) => format!("{kind}, stopped by {limit}"),
+                        None => kind.to_string(),
+                    };
+                    Series::new(name, points)
                 })
                 .collect::<Vec<_>>()
         };
@@ -461,8 +461,7 @@ mod tests {
         assert_eq!(memory[0].name, "tokio tasks");
         assert_eq!(memory[0].points, vec![(1e3, 3.0), (1e6, 445.0)]);
         assert_eq!(memory[1].points, vec![(100.0, 3.0), (15_860.0, 160.0)]);
-        assert_eq!(memory[0].note, None);
-        assert_eq!(memory[1].note.as_deref(), Some("stopped: vm.max_map_count"));
+        assert_eq!(memory[1].name, "threads, stopped by vm.max_map_count");
         assert!(chart.svg().is_ok());
     }
 }

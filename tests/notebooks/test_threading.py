@@ -66,12 +66,12 @@ def test_the_comparison_is_a_table_and_an_inline_svg_chart(executed):
     svg = data["image/svg+xml"]
     assert svg.lstrip().startswith("<svg") and svg.rstrip().endswith("</svg>")
     # Text as SVG text: titles, axis labels, ticks and legend, readable.
-    for text in ["wall time", "memory added at the peak", "seconds", "MiB", "tokio tasks",
-                 "threads", "1k", "1M"]:
-        assert f">\n{text}\n</text>" in svg, text
+    threads = "threads"
     if stopped:
-        limit = STOPPED.match(stopped[0][-1]).group(2)
-        assert f">\nstopped: {limit}\n</text>" in svg
+        threads += ", stopped by " + STOPPED.match(stopped[0][-1]).group(2)
+    for text in ["wall time", "memory added at the peak", "seconds", "MiB", "tokio tasks",
+                 threads, "1k", "1M"]:
+        assert f">\n{text}\n</text>" in svg, text
 
 
 def test_30_000_threads_end_with_how_many_started_and_what_stopped_them(executed):
