@@ -145,6 +145,7 @@ fn count_prints_in_3_on_the_paused_clock() {
     assert_eq!(ours, "One\nOne\nOne\nTwo\nTwo\nTwo\nExecuted in  1.00s\n");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn tasks_vs_threads_stops_short_of_30_000_threads_with_the_reason() {
     let output = example("tasks_vs_threads")
@@ -187,6 +188,7 @@ fn tasks_vs_threads_stops_short_of_30_000_threads_with_the_reason() {
     );
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn tasks_vs_threads_prints_a_table_and_all_start_when_there_is_room() {
     let table = stdout_of(

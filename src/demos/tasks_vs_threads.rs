@@ -14,12 +14,14 @@
 //! in a notebook as the table and a chart.
 //!
 //! ```
+//! # #[cfg(target_os = "linux")] {
 //! use asyncio_rs::demos::tasks_vs_threads::{self, Kind};
 //! use asyncio_rs::runtime::Runtime;
 //!
 //! let rt = Runtime::paused().unwrap(); // virtual time: the second passes at once
 //! let row = tasks_vs_threads::tasks(&rt, 1_000).unwrap();
 //! assert_eq!((row.kind, row.started, row.seconds), (Kind::Tasks, 1_000, 1.0));
+//! # }
 //! ```
 
 use std::fmt;
@@ -355,6 +357,7 @@ mod tests {
     use super::*;
     use crate::limits::Limit;
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_thousand_tasks_sleep_one_virtual_second_together() {
         let rt = Runtime::paused().unwrap();
@@ -376,6 +379,7 @@ mod tests {
         assert_eq!(row.stopped_because, None);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn more_threads_than_a_fake_limit_stop_there_with_the_reason() {
         let limits = Limits {
