@@ -19,6 +19,11 @@
 //! - [`colors`]: the ANSI palette of `In [6]`.
 //! - [`loopback`]: a TCP server on `127.0.0.1` that echoes each line after a
 //!   delay, a network for demos that have none.
+//! - [`limits`]: the limits on starting threads and opening files (map count,
+//!   `threads-max`, `pid_max`, `RLIMIT_NPROC`, memory, `RLIMIT_NOFILE`), read
+//!   before a demo reaches them, and how many more fit.
+//! - [`memory`]: a piece of work's peak resident memory, measured in-process.
+//! - [`chart`]: line charts as SVG (plotters), panels side by side.
 //!
 //! The notebook's demos, under [`demos`], are the code its cells show and
 //! run, one module per section:
@@ -31,11 +36,17 @@
 //! - [`demos::blocking_in_async`]: blocking code in an `async fn` stalls the
 //!   event loop; `spawn_blocking` does not ("Async IO vs threading", what
 //!   `await` takes).
+//! - [`demos::tasks_vs_threads`]: "Async IO vs threading", first claim: N
+//!   sleeping tokio tasks against N sleeping OS threads, stopping short of
+//!   the machine's limits.
 
+pub mod chart;
 pub mod colors;
 pub mod demos;
 pub mod gather;
 pub mod loopback;
+pub mod limits;
+pub mod memory;
 pub mod random;
 pub mod runtime;
 pub mod timeline;

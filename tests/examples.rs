@@ -194,3 +194,73 @@ fn makerandom_timeline_comes_after_the_unchanged_output_one_wait_per_retry() {
         }
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn tasks_vs_threads_stops_short_of_30_000_threads_with_the_reason() {
+    let output = example("tasks_vs_threads")
+        .args(["--tasks", "1000", "--threads", "30000", "--json"])
+        .output()
+        .unwrap();
+    // Exits 0 (stdout_of checks), never SIGABRT.
+    let report: serde_json::Value = serde_json::from_str(&stdout_of(output)).unwrap();
+    let keys = |part: &str| {
+        let mut keys: Vec<&str> = report[part]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        keys
+    };
+    assert_eq!(keys("tasks"), ["n", "peak_rss_bytes", "seconds"]);
+    assert_eq!(
+        keys("threads"),
+        [
+            "peak_rss_bytes",
+            "requested",
+            "seconds",
+            "started",
+            "stopped_because"
+        ]
+    );
+    assert_eq!(report["tasks"]["n"], 1000);
+    let threads = &report["threads"];
+    assert_eq!(threads["requested"], 30_000);
+    let started = threads["started"].as_u64().unwrap();
+    assert!(0 < started && started < 30_000, "{started}");
+    let reason = threads["stopped_because"].as_str().unwrap();
+    let grouped = asyncio_rs::limits::thousands(started);
+    assert!(
+        reason.starts_with(&format!("stopped at {grouped} threads: ")),
+        "{reason}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn tasks_vs_threads_prints_a_table_and_all_start_when_there_is_room() {
+    let table = stdout_of(
+        example("tasks_vs_threads")
+            .args(["--tasks", "1_000", "--threads", "1e2"])
+            .output()
+            .unwrap(),
+    );
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].starts_with("kind"));
+    assert!(lines[1].starts_with("threads              100        100 "));
+    assert!(lines[1].ends_with("  -"));
+    assert!(lines[2].starts_with("tokio tasks        1,000      1,000 "));
+}
+
+#[test]
+fn tasks_vs_threads_refuses_a_bad_count() {
+    let output = example("tasks_vs_threads")
+        .args(["--tasks", "many"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a count"));
+}

@@ -6,3 +6,4 @@ pub mod blocking_in_async;
 pub mod count;
 pub mod makerandom;
 pub mod network;
+pub mod tasks_vs_threads;
