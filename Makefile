@@ -3,6 +3,7 @@
 #
 #   make notebooks   execute every notebook, export .ipynb and HTML to build/notebooks/
 #   make test        cargo test, then execute the notebooks under evcxr and check them
+#   make bench       time the notebook against the Python original (benches/bench.py)
 #
 # Both install what is missing first: evcxr_jupyter (cargo install --locked,
 # about 10 minutes the first time), Jupyter in .venv/, and the evcxr kernel
@@ -20,6 +21,7 @@ OUT := build/notebooks
 # would vanish from the HTML).
 NBCONVERT := $(JUPYTER) nbconvert --CoalesceStreamsPreprocessor.enabled=True
 KERNEL := $(VENV)/share/jupyter/kernels/rust/kernel.json
+ROUNDS := 3
 
 # cargo install puts evcxr_jupyter here; Jupyter looks for kernels, config and
 # runtime files inside the virtualenv.
@@ -28,7 +30,7 @@ export JUPYTER_PATH := $(VENV)/share/jupyter
 export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
 export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
-.PHONY: notebooks test setup lab refresh
+.PHONY: notebooks test setup lab refresh bench
 
 notebooks: setup
 	@mkdir -p $(OUT)
@@ -68,8 +70,14 @@ refresh: setup
 		$(NBCONVERT) --to notebook --inplace "$$notebook"; \
 	done
 
+# The notebook against the Python original: see benches/bench.py and README's
+# "Speed". `make bench ROUNDS=5`; `make bench ARGS=--json`.
+bench: setup
+	$(PYTHON) benches/bench.py --rounds $(ROUNDS) $(ARGS)
+
 $(VENV)/installed: notebooks/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r notebooks/requirements.txt
+	$(PYTHON) -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
 	touch $@
