@@ -17,9 +17,6 @@ VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
 OUT := build/notebooks
-# One stream output per cell, as Jupyter shows it live (a lone "\n" output
-# would vanish from the HTML).
-NBCONVERT := $(JUPYTER) nbconvert --CoalesceStreamsPreprocessor.enabled=True
 KERNEL := $(VENV)/share/jupyter/kernels/rust/kernel.json
 ROUNDS := 3
 
@@ -32,16 +29,10 @@ export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
 .PHONY: notebooks test setup lab refresh bench
 
+# Execute, coalesce each cell's streams into one output (as Jupyter shows them
+# live) and export, in one Python process.
 notebooks: setup
-	@mkdir -p $(OUT)
-	@for notebook in notebooks/*.ipynb; do \
-		name=$$(basename "$$notebook"); \
-		echo "executing $$notebook"; \
-		$(NBCONVERT) --to notebook --execute --ExecutePreprocessor.timeout=600 \
-			--output-dir $(OUT) "$$notebook"; \
-		$(NBCONVERT) --to notebook --inplace "$(OUT)/$$name"; \
-		$(NBCONVERT) --to html --output-dir $(OUT) "$(OUT)/$$name"; \
-	done
+	$(PYTHON) tools/notebooks.py --out $(OUT) notebooks/*.ipynb
 	@echo "Executed notebooks and their HTML are in $(OUT)/:"
 	@ls -1 $(OUT)
 
@@ -64,11 +55,7 @@ lab: setup
 # Execute the notebooks in place, so that the committed outputs come from the
 # current code (the tests compare a fresh run with them).
 refresh: setup
-	@for notebook in notebooks/*.ipynb; do \
-		$(NBCONVERT) --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
-			--ExecutePreprocessor.timeout=600 "$$notebook"; \
-		$(NBCONVERT) --to notebook --inplace "$$notebook"; \
-	done
+	$(PYTHON) tools/notebooks.py --inplace notebooks/*.ipynb
 
 # The notebook against the Python original: see benches/bench.py and README's
 # "Speed". `make bench ROUNDS=5`; `make bench ARGS=--json`.
