@@ -18,6 +18,9 @@ PYTHON := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
 OUT := build/notebooks
 KERNEL := $(VENV)/share/jupyter/kernels/rust/kernel.json
+# evcxr's cache of compiled crates (`:cache` in notebooks/evcxr.toml) goes to
+# $XDG_CACHE_HOME/evcxr; the kernel we register sets it to this folder.
+EVCXR_CACHE_HOME := $(VENV)/cache
 ROUNDS := 3
 
 # cargo install puts evcxr_jupyter here; Jupyter looks for kernels, config and
@@ -47,6 +50,10 @@ setup: $(VENV)/installed
 		cargo install --locked evcxr_jupyter --version $(EVCXR_VERSION); \
 	fi
 	@test -f $(KERNEL) || evcxr_jupyter --install
+	@grep -q XDG_CACHE_HOME $(KERNEL) || $(PYTHON) -c 'import json, sys; \
+		path, cache = sys.argv[1:]; spec = json.load(open(path)); \
+		spec.setdefault("env", {})["XDG_CACHE_HOME"] = cache; \
+		json.dump(spec, open(path, "w"), indent=2)' $(KERNEL) $(EVCXR_CACHE_HOME)
 
 # Open the notebooks in JupyterLab, with the same environment (as root too).
 lab: setup
