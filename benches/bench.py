@@ -12,11 +12,12 @@ Each round executes, one after the other:
 
 Rounds alternate, so a change in the machine's load hits every variant alike; the report gives
 medians and the spread (min-max). For each run: end-to-end wall time (nbclient's execute, kernel
-start and shutdown included), the time to the end of the first cell, each cell's latency, the
-CPU time of the kernel and everything it ran (getrusage of reaped children) and the peak memory
-of the kernel's process tree (psutil, sampled every 50 ms).
+start and shutdown included), the time until the kernel is ready and to the end of the first
+cell, each cell's latency, the CPU time of the kernel and everything it ran (getrusage of reaped
+children) and the peak memory of the kernel's process tree (psutil, sampled every 50 ms).
 
-    .venv/bin/python benches/bench.py [--rounds 3] [--only python,cold,warm,whole,make] [--json]
+    .venv/bin/python benches/bench.py [--rounds 3] [--only python,cold,warm,whole,make]
+                                      [--json FILE]   # every run and the medians, for machines
 """
 import argparse
 import json
@@ -119,6 +120,7 @@ class TimedClient(NotebookClient):
 
     async def async_start_new_kernel_client(self):
         client = await super().async_start_new_kernel_client()
+        self.ready = time.monotonic()
         self.memory.pid = self.km.provisioner.process.pid
         return client
 
@@ -165,6 +167,7 @@ def execute(notebook, kernel_name, path):
         cells[name] = seconds
     return {
         "wall": wall,
+        "kernel_start": client.ready - start,
         "first_cell": client.cell_ends[0] - start,
         "cpu": cpu,
         "peak_mib": peak / 2**20,
@@ -208,7 +211,7 @@ def summarize(runs):
     out = {}
     for variant, results in runs.items():
         metrics = {}
-        for key in ("wall", "first_cell", "cpu", "peak_mib"):
+        for key in ("wall", "kernel_start", "first_cell", "cpu", "peak_mib"):
             if key in results[0]:
                 metrics[key] = summary([r[key] for r in results])
         if "cells" in results[0]:
@@ -241,6 +244,7 @@ def table(summaries, rounds):
     same = [v for v in ("python", "cold", "warm") if v in summaries]
     rows = [
         ("end-to-end wall", "wall", "s"),
+        ("kernel start (until ready)", "kernel_start", "s"),
         ("to the first cell's end", "first_cell", "s"),
         ("median non-sleeping cell", "quick_cell_median", "s"),
         ("sleeping cells beyond 16 s", "sleep_overhead", "s"),
@@ -264,7 +268,7 @@ def table(summaries, rounds):
     lines += render([header] + body)
     # Per cell, for the same-work variants.
     names = []
-    for v in same:
+    for v in sorted(same, key=lambda v: v == "python"):
         for name in summaries[v]["cells"]:
             if name not in names:
                 names.append(name)
@@ -309,7 +313,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default=",".join(VARIANTS), help="comma-separated variants")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--json", type=Path, help="also write every run and the medians here")
     args = parser.parse_args()
     variants = [v for v in args.only.split(",") if v]
     for v in variants:
@@ -324,7 +328,7 @@ def main():
             runs[v].append(run_variant(v))
     summaries = summarize(runs)
     if args.json:
-        json.dump(
+        args.json.write_text(json.dumps(
             {
                 "rounds": args.rounds,
                 "cpus": os.cpu_count(),
@@ -332,13 +336,11 @@ def main():
                 "runs": runs,
                 "summary": summaries,
             },
-            sys.stdout,
             indent=1,
-        )
-        print()
-    else:
-        print(table(summaries, args.rounds))
-        print(f"\n{os.cpu_count()} CPUs, load average at the end {os.getloadavg()[0]:.1f}")
+        ))
+    print(table(summaries, args.rounds))
+    print(f"\n{os.cpu_count()} CPUs, load average (1, 5, 15 min) at the end: "
+          + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":
