@@ -14,21 +14,18 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 from nbconvert import HTMLExporter
-from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor, ExecutePreprocessor
 
 TIMEOUT = 600
 
 
 def execute(path, record_timing):
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=TIMEOUT,
-        record_timing=record_timing,
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+    # nbconvert's own executor, as `jupyter nbconvert --execute` runs it (the kernel numbers the
+    # cells), then its coalescing.
+    executor = ExecutePreprocessor(timeout=TIMEOUT, record_timing=record_timing)
+    notebook, _ = executor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
     notebook, _ = CoalesceStreamsPreprocessor(enabled=True).preprocess(notebook, {})
     return notebook
 
