@@ -3,6 +3,7 @@
 #
 #   make notebooks   execute every notebook, export .ipynb and HTML to build/notebooks/
 #   make test        cargo test, then execute the notebooks under evcxr and check them
+#   make bench       time the notebook against the Python original (benches/bench.py)
 #
 # Both install what is missing first: evcxr_jupyter (cargo install --locked,
 # about 10 minutes the first time), Jupyter in .venv/, and the evcxr kernel
@@ -17,12 +18,13 @@ VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
 OUT := build/notebooks
-# One stream output per cell, as Jupyter shows it live (a lone "\n" output
-# would vanish from the HTML).
-NBCONVERT := $(JUPYTER) nbconvert --CoalesceStreamsPreprocessor.enabled=True
 KERNEL := $(VENV)/share/jupyter/kernels/rust/kernel.json
 # The browser test's Chromium; another build of it can be named here.
 export CHROMIUM ?= /usr/bin/chromium
+# evcxr's cache of compiled crates (`:cache` in notebooks/evcxr.toml) goes to
+# $XDG_CACHE_HOME/evcxr; the kernel we register sets it to this folder.
+EVCXR_CACHE_HOME := $(VENV)/cache
+ROUNDS := 3
 
 # cargo install puts evcxr_jupyter here; Jupyter looks for kernels, config and
 # runtime files inside the virtualenv.
@@ -32,18 +34,12 @@ export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
 export JUPYTER_DATA_DIR := $(VENV)/share/jupyter
 export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
-.PHONY: notebooks test setup browser lab refresh
+.PHONY: notebooks test setup browser lab refresh bench
 
+# Execute, coalesce each cell's streams into one output (as Jupyter shows them
+# live) and export, in one Python process.
 notebooks: setup
-	@mkdir -p $(OUT)
-	@for notebook in notebooks/*.ipynb; do \
-		name=$$(basename "$$notebook"); \
-		echo "executing $$notebook"; \
-		$(NBCONVERT) --to notebook --execute --ExecutePreprocessor.timeout=600 \
-			--output-dir $(OUT) "$$notebook"; \
-		$(NBCONVERT) --to notebook --inplace "$(OUT)/$$name"; \
-		$(NBCONVERT) --to html --output-dir $(OUT) "$(OUT)/$$name"; \
-	done
+	$(PYTHON) tools/notebooks.py --out $(OUT) notebooks/*.ipynb
 	@echo "Executed notebooks and their HTML are in $(OUT)/:"
 	@ls -1 $(OUT)
 
@@ -59,6 +55,10 @@ setup: $(VENV)/installed
 		cargo install --locked evcxr_jupyter --version $(EVCXR_VERSION); \
 	fi
 	@test -f $(KERNEL) || evcxr_jupyter --install
+	@grep -q XDG_CACHE_HOME $(KERNEL) || $(PYTHON) -c 'import json, sys; \
+		path, cache = sys.argv[1:]; spec = json.load(open(path)); \
+		spec.setdefault("env", {})["XDG_CACHE_HOME"] = cache; \
+		json.dump(spec, open(path, "w"), indent=2)' $(KERNEL) $(EVCXR_CACHE_HOME)
 
 # The browser test drives Debian's Chromium (with Playwright, from .venv). As
 # root, install it when it is missing; otherwise that test is skipped and says
@@ -82,14 +82,17 @@ lab: setup
 # Execute the notebooks in place, so that the committed outputs come from the
 # current code (the tests compare a fresh run with them).
 refresh: setup
-	@for notebook in notebooks/*.ipynb; do \
-		$(NBCONVERT) --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
-			--ExecutePreprocessor.timeout=600 "$$notebook"; \
-		$(NBCONVERT) --to notebook --inplace "$$notebook"; \
-	done
+	$(PYTHON) tools/notebooks.py --inplace notebooks/*.ipynb
+
+# The notebook against the Python original: see benches/bench.py and README's
+# "Speed". `make bench ROUNDS=5`;
+# `make bench ARGS="--json build/bench/results.json"` keeps every run.
+bench: setup
+	$(PYTHON) benches/bench.py --rounds $(ROUNDS) $(ARGS)
 
 $(VENV)/installed: notebooks/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r notebooks/requirements.txt
+	$(PYTHON) -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
 	touch $@
