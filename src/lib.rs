@@ -25,6 +25,7 @@
 pub mod colors;
 pub mod demos;
 pub mod gather;
+pub mod pool;
 pub mod random;
 pub mod runtime;
 pub mod timing;
