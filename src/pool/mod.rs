@@ -355,6 +355,7 @@ mod imp {
         F: Fn(T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = R> + 'static,
     {
+        worker::quiet_panics();
         let (out, received) = tokio::sync::mpsc::unbounded_channel();
         let mut jobs = VecDeque::new();
         let mut len = 0;

@@ -189,7 +189,11 @@ impl Dispatcher {
             if let Some(worker) = free {
                 let (index, payload) = self.queue.pop_front().expect("the queue is not empty");
                 let frame = Frame::new(Kind::Job, index as u64, payload).encode();
-                let deadline = worker.deadline(settings.timeout);
+                // Counted again from the worker's Ready: its initializer may
+                // take a while. A worker that never gets ready times out too.
+                let deadline = settings
+                    .timeout
+                    .map(|timeout| Instant::now() + timeout + GRACE);
                 worker.in_flight.insert(index, deadline);
                 worker.sent += 1;
                 if let Some(jobs) = &worker.jobs {
@@ -414,18 +418,6 @@ impl Dispatcher {
     fn deliver(&mut self, index: usize, result: Result<Vec<u8>, JobError>) {
         self.remaining -= 1;
         let _ = self.out.send((index, result));
-    }
-}
-
-impl Worker {
-    /// When an item sent now must be done by, counting from when the worker
-    /// is ready (its initializer may take a while).
-    fn deadline(&self, timeout: Option<Duration>) -> Option<Instant> {
-        if self.ready {
-            timeout.map(|timeout| Instant::now() + timeout + GRACE)
-        } else {
-            None
-        }
     }
 }
 

@@ -5,8 +5,8 @@
 //! The runtime the parent had (if any) is dead here: its threads were not
 //! copied and its fds were closed. It is never touched, never dropped; this
 //! one is built on the supervisor thread's copy, which never entered a
-//! runtime. A panic in a job is caught and sent back with its message; a
-//! panic hook that only records it keeps stderr quiet.
+//! runtime. A panic in a job is caught and sent back with its message and
+//! where it happened, and nothing is printed (see [`quiet_panics`]).
 
 use super::wire::{Frame, Kind};
 use serde::{Serialize, de::DeserializeOwned};
@@ -15,7 +15,7 @@ use std::future::{Future, poll_fn};
 use std::os::fd::OwnedFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::task::Poll;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -35,6 +35,32 @@ thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// Makes panics in worker processes silent, recording where they happened
+/// for the job's error; in the parent the hook that was there runs as before.
+///
+/// Called in the parent, before any fork: setting a hook takes a global write
+/// lock, which a worker could find held forever by a parent thread that was
+/// panicking at the moment of the fork. And the default hook, which prints a
+/// backtrace under another global lock, must not run in a worker for the same
+/// reason.
+pub(crate) fn quiet_panics() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        let parent = std::process::id();
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if std::process::id() == parent {
+                return previous(info);
+            }
+            let location = info
+                .location()
+                .map(|location| format!(" (at {location})"))
+                .unwrap_or_default();
+            LAST_PANIC.with(|last| *last.borrow_mut() = Some(location));
+        }));
+    });
+}
+
 /// The worker's main: returns its exit status.
 pub(crate) fn serve<T, R, F, Fut>(socket: OwnedFd, service: &Service<F>) -> i32
 where
@@ -43,13 +69,6 @@ where
     F: Fn(T) -> Fut + 'static,
     Fut: Future<Output = R> + 'static,
 {
-    panic::set_hook(Box::new(|info| {
-        let location = info
-            .location()
-            .map(|location| format!(" (at {location})"))
-            .unwrap_or_default();
-        LAST_PANIC.with(|last| *last.borrow_mut() = Some(location));
-    }));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
