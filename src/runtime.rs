@@ -93,6 +93,7 @@ impl Runtime {
 
     fn start(paused: bool) -> io::Result<Runtime> {
         let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
             .enable_time()
             .start_paused(paused)
             .build()?;

@@ -4,3 +4,4 @@
 
 pub mod count;
 pub mod makerandom;
+pub mod multiprocessing;
