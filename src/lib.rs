@@ -14,6 +14,8 @@
 //!   for the same seed.
 //! - [`timing`]: `Executed in  1.00s`, formatted as Python's `f"{x: .2f}"`.
 //! - [`colors`]: the ANSI palette of `In [6]`.
+//! - [`pool`]: a pool of worker processes that run async functions, closures
+//!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux).
 //!
 //! The notebook's demos, under [`demos`], are the code its cells show and
 //! run, one module per section:
@@ -21,6 +23,8 @@
 //! - [`demos::count`]: the `count()` demo, concurrent and blocking
 //!   (`In [2]`-`In [4]`).
 //! - [`demos::makerandom`]: the demo of `In [7]`-`In [10]`.
+//! - [`demos::multiprocessing`]: the job of "Mixing multiprocessing and async
+//!   IO": a slow loopback server to wait on, and SHA-256 rounds to compute.
 
 pub mod colors;
 pub mod demos;

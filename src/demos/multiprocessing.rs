@@ -4,7 +4,8 @@
 //!
 //! [`slow_server`] starts a loopback server that answers each request after a
 //! delay (the waiting), [`fetch`] asks it, and [`digest`] hashes the answer
-//! over and over (the CPU work). The notebook defines its own async function
+//! over and over (the CPU work). [`kill`] is `kill -9`, for the cell that
+//! kills a worker. The notebook defines its own async function
 //! from them and maps it over a [`crate::pool::Pool`]; the
 //! `asyncio_multiprocessing` example times [`digest`] alone, against
 //! aiomultiprocess running `examples/asyncio_multiprocessing.py`.
@@ -67,6 +68,17 @@ pub async fn fetch(address: SocketAddr, n: u32) -> io::Result<Vec<u8>> {
     let mut answer = Vec::with_capacity(ANSWER_BYTES);
     server.read_to_end(&mut answer).await?;
     Ok(answer)
+}
+
+/// Sends `SIGKILL` to process `pid`, as `kill -9 pid` in a terminal would: the
+/// notebook kills a pool worker with it to show what the pool does then.
+pub fn kill(pid: u32) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::other("not a process id"))?;
+    if unsafe { libc::kill(pid, libc::SIGKILL) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// CPU work: hashes `data` with SHA-256 `rounds` times, each round writing

@@ -33,11 +33,17 @@
 //!
 //! # What a worker must not do
 //!
-//! A worker is a copy of the parent made by `fork`, with one thread (see
-//! [`supervisor`](self) for why that is sound here). Python 3.14 moved its
-//! default away from `fork` because in a copy of a multi-threaded process
-//! another thread's lock may be held forever. The pool takes care of its own
-//! side; the function must not rely on what only existed in the parent:
+//! A worker is a copy of the parent made by `fork`, with one thread. Python
+//! 3.14 moved its default away from `fork` because in a copy of a
+//! multi-threaded process a lock that another thread held is held forever.
+//! The pool takes care of its own side: it forks from a thread of its own
+//! that holds no lock and runs no runtime, with Rust's stdout and stderr
+//! locks taken over the fork; the worker builds a fresh tokio runtime, closes
+//! every file descriptor it inherited, never drops what it inherited, and
+//! ends with `_exit`; panics in workers are recorded by a hook installed in
+//! the parent beforehand, so nothing in the worker takes the global hook
+//! lock or prints a backtrace. The function must not rely on what only
+//! existed in the parent:
 //!
 //! - other threads, and the runtimes they drove: no `Handle` or `Runtime`
 //!   captured from the parent (the worker has its own: use `tokio::spawn`,
