@@ -53,6 +53,13 @@ pub enum JobError {
 }
 
 /// How a worker process ended.
+///
+/// ```
+/// use asyncio_rs::pool::{Death, JobError};
+///
+/// let error = JobError::WorkerDied { pid: 4540, death: Death::Signal(9) };
+/// assert_eq!(error.to_string(), "worker process 4540 was killed by SIGKILL while it ran the job");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Death {
     /// Killed by a signal, such as `SIGKILL` (`kill -9`) or `SIGABRT` (abort).
@@ -80,7 +87,7 @@ impl fmt::Display for Death {
 }
 
 /// `SIGKILL` for 9, and so on; `signal 42` for the rest.
-pub fn signal_name(signal: i32) -> String {
+fn signal_name(signal: i32) -> String {
     let name = match signal {
         libc::SIGHUP => "SIGHUP",
         libc::SIGINT => "SIGINT",

@@ -70,7 +70,7 @@ mod wire;
 #[cfg(target_os = "linux")]
 mod worker;
 
-pub use error::{Death, JobError, PoolError, signal_name};
+pub use error::{Death, JobError, PoolError};
 
 use serde::{Serialize, de::DeserializeOwned};
 use std::future::Future;

@@ -179,37 +179,49 @@ impl Dispatcher {
             self.deliver(index, Err(error));
         }
         let settings = self.settings;
+        // As many workers as there are items to run, up to `processes`, so
+        // that CPU-bound items spread over all of them.
+        let in_flight: usize = self
+            .workers
+            .values()
+            .map(|worker| worker.in_flight.len())
+            .sum();
+        while !self.queue.is_empty()
+            && self.workers.len() < settings.processes.min(self.queue.len() + in_flight)
+        {
+            if let Err(error) = self.spawn() {
+                let error = if self.supervisor.is_closed() {
+                    JobError::Closed
+                } else {
+                    JobError::NoWorker(format!("could not start a worker process: {error}"))
+                };
+                self.fail_queue(error);
+            }
+        }
+        // Each item to the least busy worker that has a free slot.
         while !self.queue.is_empty() {
-            let free = self.workers.values_mut().find(|worker| {
-                worker.jobs.is_some()
-                    && worker.in_flight.len() < settings.concurrency
-                    && (settings.max_tasks_per_child == 0
-                        || worker.sent < settings.max_tasks_per_child)
-            });
-            if let Some(worker) = free {
-                let (index, payload) = self.queue.pop_front().expect("the queue is not empty");
-                let frame = Frame::new(Kind::Job, index as u64, payload).encode();
-                // Counted again from the worker's Ready: its initializer may
-                // take a while. A worker that never gets ready times out too.
-                let deadline = settings
-                    .timeout
-                    .map(|timeout| Instant::now() + timeout + GRACE);
-                worker.in_flight.insert(index, deadline);
-                worker.sent += 1;
-                if let Some(jobs) = &worker.jobs {
-                    let _ = jobs.send(frame);
-                }
-            } else if self.workers.len() < settings.processes {
-                if let Err(error) = self.spawn() {
-                    let error = if self.supervisor.is_closed() {
-                        JobError::Closed
-                    } else {
-                        JobError::NoWorker(format!("could not start a worker process: {error}"))
-                    };
-                    self.fail_queue(error);
-                }
-            } else {
-                break;
+            let free = self
+                .workers
+                .values_mut()
+                .filter(|worker| {
+                    worker.jobs.is_some()
+                        && worker.in_flight.len() < settings.concurrency
+                        && (settings.max_tasks_per_child == 0
+                            || worker.sent < settings.max_tasks_per_child)
+                })
+                .min_by_key(|worker| worker.in_flight.len());
+            let Some(worker) = free else { break };
+            let (index, payload) = self.queue.pop_front().expect("the queue is not empty");
+            let frame = Frame::new(Kind::Job, index as u64, payload).encode();
+            // Counted again from the worker's Ready: its initializer may
+            // take a while. A worker that never gets ready times out too.
+            let deadline = settings
+                .timeout
+                .map(|timeout| Instant::now() + timeout + GRACE);
+            worker.in_flight.insert(index, deadline);
+            worker.sent += 1;
+            if let Some(jobs) = &worker.jobs {
+                let _ = jobs.send(frame);
             }
         }
         let queue_empty = self.queue.is_empty();
