@@ -39,9 +39,9 @@ async def work(n, rounds):
     return digest(answer(n), rounds)
 
 
-async def timed_map(processes, items, rounds):
+async def timed_map(processes, items, rounds, childconcurrency):
     start = time.perf_counter()
-    async with Pool(processes=processes, childconcurrency=16) as pool:
+    async with Pool(processes=processes, childconcurrency=childconcurrency) as pool:
         results = await pool.starmap(work, [(n, rounds) for n in range(items)])
     return time.perf_counter() - start, results
 
@@ -51,13 +51,16 @@ def main():
     parser.add_argument("--items", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child-concurrency", type=int, default=16)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     times, digests = {}, None
     for processes in args.processes:
         best = None
         for _ in range(args.repeat):
-            elapsed, digests = asyncio.run(timed_map(processes, args.items, args.rounds))
+            elapsed, digests = asyncio.run(
+                timed_map(processes, args.items, args.rounds, args.child_concurrency)
+            )
             best = elapsed if best is None else min(best, elapsed)
         times[processes] = best
     print(json.dumps({"seconds": times, "digests": digests}))

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Each figure is the best of `--repeat` runs (3), pool start-up and worker
-//! fork included. With `--python` the same workload runs under aiomultiprocess
+//! fork included. `--child-concurrency` (16, aiomultiprocess's default) is
+//! how many items each process runs at once. With `--python` the same workload runs under aiomultiprocess
 //! (`examples/asyncio_multiprocessing.py`, with `.venv/bin/python` from
 //! `make setup`), whose digests must match ours.
 
@@ -31,6 +32,7 @@ struct Options {
     items: u32,
     rounds: u32,
     repeat: u32,
+    child_concurrency: u32,
     python: bool,
 }
 
@@ -39,6 +41,7 @@ fn options() -> Result<Options, String> {
         items: 16,
         rounds: 2000,
         repeat: 3,
+        child_concurrency: 16,
         python: false,
     };
     let mut args = std::env::args().skip(1);
@@ -53,10 +56,11 @@ fn options() -> Result<Options, String> {
             "--items" => options.items = number("--items")?,
             "--rounds" => options.rounds = number("--rounds")?,
             "--repeat" => options.repeat = number("--repeat")?,
+            "--child-concurrency" => options.child_concurrency = number("--child-concurrency")?,
             "--python" => options.python = true,
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (try --items, --rounds, --repeat, --python)"
+                    "unknown argument {other:?} (try --items, --rounds, --repeat, --child-concurrency, --python)"
                 ));
             }
         }
@@ -72,7 +76,7 @@ fn timed_map(processes: usize, options: &Options) -> Result<(Duration, Vec<Strin
         let start = Instant::now();
         let pool = Pool::builder()
             .processes(processes)
-            .child_concurrency(16)
+            .child_concurrency(options.child_concurrency as usize)
             .build()
             .map_err(|error| error.to_string())?;
         let rounds = options.rounds;
@@ -102,6 +106,7 @@ fn python(options: &Options) -> Result<(f64, f64, Vec<String>), String> {
         .args(["--items", &options.items.to_string()])
         .args(["--rounds", &options.rounds.to_string()])
         .args(["--repeat", &options.repeat.to_string()])
+        .args(["--child-concurrency", &options.child_concurrency.to_string()])
         .output()
         .map_err(|error| format!("could not run {}: {error}", interpreter.display()))?;
     if !output.status.success() {
@@ -143,8 +148,8 @@ fn main() -> ExitCode {
 fn report() -> Result<(), String> {
     let options = options()?;
     println!(
-        "{} items, SHA-256 over 64 KiB {} times each, best of {}:",
-        options.items, options.rounds, options.repeat
+        "{} items, SHA-256 over 64 KiB {} times each, up to {} at once per process, best of {}:",
+        options.items, options.rounds, options.child_concurrency, options.repeat
     );
     let (one, digests) = timed_map(1, &options)?;
     println!("  asyncio_rs pool, 1 process:   {:.3} s", one.as_secs_f64());
