@@ -48,7 +48,11 @@ fn map_returns_results_in_input_order() {
         .map(|result| result.as_ref().unwrap().1)
         .collect();
     assert!(!pids.contains(&pid()));
-    assert_eq!(pids.len(), 2, "the items spread over both workers: {pids:?}");
+    assert_eq!(
+        pids.len(),
+        2,
+        "the items spread over both workers: {pids:?}"
+    );
     // Workers live for one call.
     assert!(pool.workers().is_empty());
 }
