@@ -2,10 +2,13 @@
 the pool's workers are other processes, a killed worker fails only its own
 items, the pool works on afterwards, and no worker outlives the kernel."""
 import os
+import queue
 import re
 import signal
 import subprocess
 import time
+
+import pytest
 
 from helpers import Kernel, code_cells, load, stdout_of
 
@@ -148,26 +151,68 @@ def evcxr_child(kernel):
 
 
 def busy_workers(kernel):
-    kernel.run_clean(code_cells(load())[0].source)
     workers = [int(pid) for pid in re.findall(r"\d+", kernel.run_clean(BUSY_POOL).stdout)]
     assert len(workers) == 2
     assert sorted(children(evcxr_child(kernel))) == sorted(workers)
     return workers
 
 
-def test_no_worker_outlives_the_kernel_s_process():
+def late_stderr(kernel, quiet=2.0):
+    """stderr text that arrives after the cell's reply, until none has come for `quiet` s."""
+    text = ""
+    while True:
+        try:
+            message = kernel.client.get_iopub_msg(timeout=quiet)
+        except queue.Empty:
+            return text
+        if message["msg_type"] == "stream" and message["content"]["name"] == "stderr":
+            text += message["content"]["text"]
+
+
+@pytest.fixture(scope="module")
+def kernel():
     kernel = Kernel()
-    try:
-        # What Jupyter's interrupt does to evcxr: its child process is killed
-        # outright, with no chance to drop the pool.
-        workers = busy_workers(kernel)
-        os.kill(evcxr_child(kernel), signal.SIGKILL)
-        assert wait_until_gone(workers) == []
-        # evcxr starts a new process for the next cell; this time the whole
-        # kernel is shut down while a map runs.
-        # (The first cell after the kill reports it: "Subprocess terminated".)
-        assert kernel.run("()").errors
-        workers = busy_workers(kernel)
-    finally:
+    kernel.run_clean(code_cells(load())[0].source)
+    yield kernel
+    if kernel.manager.is_alive():
         kernel.close()
+
+
+def test_what_workers_print_reaches_the_cell(kernel):
+    run = kernel.run_clean(
+        """
+use asyncio_rs::pool::{JobError, Pool};
+let printer: Pool = Pool::builder().processes(2).build().unwrap();
+let printed: Vec<Result<u32, JobError>> = Runtime::new().unwrap().run(printer.map(0..4u32, |n| async move {
+    println!("worker {} prints {n}", std::process::id());
+    eprintln!("and warns {n}");
+    n
+}));
+println!("{printed:?}");
+"""
+    )
+    # evcxr passes its process's stderr on line by line, with no mark for the
+    # end of a cell as it has for stdout: the last lines may come after the
+    # cell's "idle", still addressed to that cell, where Jupyter shows them.
+    stderr = run.stderr + late_stderr(kernel)
+    for n in range(4):
+        assert re.search(rf"^worker \d+ prints {n}$", run.stdout, re.MULTILINE), run.stdout
+        assert f"and warns {n}\n" in stderr
+    # The worker's lines came through before the call returned.
+    assert run.stdout.rstrip().endswith("[Ok(0), Ok(1), Ok(2), Ok(3)]")
+
+
+def test_no_worker_outlives_the_kernel_s_process(kernel):
+    # What Jupyter's interrupt does to evcxr: its child process is killed
+    # outright, with no chance to drop the pool.
+    workers = busy_workers(kernel)
+    os.kill(evcxr_child(kernel), signal.SIGKILL)
+    assert wait_until_gone(workers) == []
+    # evcxr starts a new process for the next cell (the first one reports the
+    # kill: "Subprocess terminated"); this time the whole kernel is shut down
+    # while a call runs.
+    assert kernel.run("()").errors
+    kernel.run_clean(code_cells(load())[0].source)
+    workers = busy_workers(kernel)
+    kernel.close()
     assert wait_until_gone(workers) == []
