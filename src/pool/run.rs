@@ -482,23 +482,45 @@ fn send_all(socket: &UnixStream, mut bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Copies a worker's stdout or stderr to the parent's, chunk by chunk.
+/// Past this, a line is forwarded before its end.
+const LONGEST_LINE: usize = 64 * 1024;
+
+/// Copies a worker's stdout or stderr to the parent's, whole lines at a time,
+/// so that lines from several workers never interleave mid-line (a
+/// `println!` may take several writes).
 fn forward(mut pipe: File, to_stderr: bool) {
+    let mut pending = Vec::new();
     let mut buffer = [0; 8192];
     loop {
         let read = match pipe.read(&mut buffer) {
-            Ok(0) => return,
+            Ok(0) => break,
             Ok(read) => read,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return,
+            Err(_) => break,
         };
-        let chunk = &buffer[..read];
-        let _ = if to_stderr {
-            let mut stderr = io::stderr().lock();
-            stderr.write_all(chunk).and_then(|()| stderr.flush())
-        } else {
-            let mut stdout = io::stdout().lock();
-            stdout.write_all(chunk).and_then(|()| stdout.flush())
-        };
+        pending.extend_from_slice(&buffer[..read]);
+        if let Some(end) = pending.iter().rposition(|&byte| byte == b'\n') {
+            let rest = pending.split_off(end + 1);
+            write_out(&pending, to_stderr);
+            pending = rest;
+        } else if pending.len() > LONGEST_LINE {
+            // Output without newlines (a progress bar) goes on as it comes.
+            write_out(&std::mem::take(&mut pending), to_stderr);
+        }
     }
+    // What is left at the end, without its newline.
+    write_out(&pending, to_stderr);
+}
+
+fn write_out(bytes: &[u8], to_stderr: bool) {
+    if bytes.is_empty() {
+        return;
+    }
+    let _ = if to_stderr {
+        let mut stderr = io::stderr().lock();
+        stderr.write_all(bytes).and_then(|()| stderr.flush())
+    } else {
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(bytes).and_then(|()| stdout.flush())
+    };
 }
