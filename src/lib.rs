@@ -24,6 +24,8 @@
 //!   before a demo reaches them, and how many more fit.
 //! - [`memory`]: a piece of work's peak resident memory, measured in-process.
 //! - [`chart`]: line charts as SVG (plotters), panels side by side.
+//! - [`pool`]: a pool of worker processes that run async functions, closures
+//!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux).
 //!
 //! The notebook's demos, under [`demos`], are the code its cells show and
 //! run, one module per section:
@@ -39,6 +41,8 @@
 //! - [`demos::tasks_vs_threads`]: "Async IO vs threading", first claim: N
 //!   sleeping tokio tasks against N sleeping OS threads, stopping short of
 //!   the machine's limits.
+//! - [`demos::multiprocessing`]: the job of "Mixing multiprocessing and async
+//!   IO": a slow loopback server to wait on, and SHA-256 rounds to compute.
 
 pub mod chart;
 pub mod colors;
@@ -47,6 +51,7 @@ pub mod gather;
 pub mod loopback;
 pub mod limits;
 pub mod memory;
+pub mod pool;
 pub mod random;
 pub mod runtime;
 pub mod timeline;

@@ -5,5 +5,6 @@
 pub mod blocking_in_async;
 pub mod count;
 pub mod makerandom;
+pub mod multiprocessing;
 pub mod network;
 pub mod tasks_vs_threads;
