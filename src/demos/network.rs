@@ -341,6 +341,7 @@ fn room_for(limits: &Limits, kind: Kind) -> Option<Headroom> {
         .min_by_key(|room| room.count)
 }
 
+/// The limits now, as an `io::Error` if they cannot be read (not Linux).
 fn read_limits() -> io::Result<Limits> {
     Limits::read().map_err(io::Error::other)
 }
