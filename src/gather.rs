@@ -31,18 +31,17 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    // Each task returns its index with its output, so that it goes straight
+    // to its slot, whatever order the tasks finish in.
     let mut tasks = JoinSet::new();
-    let mut order = Vec::new();
-    for future in futures {
-        order.push(tasks.spawn(future).id());
+    let mut outputs: Vec<Option<F::Output>> = Vec::new();
+    for (index, future) in futures.into_iter().enumerate() {
+        tasks.spawn(async move { (index, future.await) });
+        outputs.push(None);
     }
-    let mut outputs: Vec<Option<F::Output>> = order.iter().map(|_| None).collect();
-    while let Some(joined) = tasks.join_next_with_id().await {
+    while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((id, output)) => {
-                let slot = order.iter().position(|&spawned| spawned == id);
-                outputs[slot.expect("a task gather did not spawn")] = Some(output);
-            }
+            Ok((index, output)) => outputs[index] = Some(output),
             Err(error) if error.is_panic() => panic::resume_unwind(error.into_panic()),
             Err(error) => panic!("a gathered task was cancelled: {error}"),
         }
@@ -69,6 +68,16 @@ mod tests {
             secs
         })));
         assert_eq!(got, [3, 1, 2]);
+    }
+
+    #[test]
+    fn many_tasks_finishing_in_reverse_come_back_in_call_order() {
+        let rt = Runtime::paused().unwrap();
+        let got = rt.run(gather((0..10_000u64).map(|n| async move {
+            sleep(Duration::from_millis(10_000 - n)).await;
+            n
+        })));
+        assert_eq!(got, (0..10_000).collect::<Vec<u64>>());
     }
 
     #[test]

@@ -19,10 +19,12 @@
 //! - [`colors`]: the ANSI palette of `In [6]`.
 //! - [`loopback`]: a TCP server on `127.0.0.1` that echoes each line after a
 //!   delay, a network for demos that have none.
-//! - [`limits`]: the limits on starting threads and opening files (map count,
-//!   `threads-max`, `pid_max`, `RLIMIT_NPROC`, memory, `RLIMIT_NOFILE`), read
-//!   before a demo reaches them, and how many more fit.
-//! - [`memory`]: a piece of work's peak resident memory, measured in-process.
+//! - [`limits`]: the limits on starting threads, opening files and
+//!   connecting sockets (map count, `threads-max`, `pid_max`, `RLIMIT_NPROC`,
+//!   memory, `RLIMIT_NOFILE`, the local port range), read before a demo
+//!   reaches them, how many more fit, and raising the soft open-file limit.
+//! - [`memory`]: a piece of work's peak resident memory, measured in-process,
+//!   and `mebibytes`, how the demos' tables print memory.
 //! - [`chart`]: line charts as SVG (plotters), panels side by side.
 //! - [`pool`]: a pool of worker processes that run async functions, closures
 //!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux).
@@ -34,7 +36,7 @@
 //!   (`In [2]`-`In [4]`).
 //! - [`demos::makerandom`]: the demo of `In [7]`-`In [10]`.
 //! - [`demos::network`]: network clients as tokio tasks against OS threads
-//!   ("Async IO vs threading", network IO).
+//!   ("Async IO vs threading", network IO), within the [`limits`].
 //! - [`demos::blocking_in_async`]: blocking code in an `async fn` stalls the
 //!   event loop; `spawn_blocking` does not ("Async IO vs threading", what
 //!   `await` takes).
@@ -48,8 +50,8 @@ pub mod chart;
 pub mod colors;
 pub mod demos;
 pub mod gather;
-pub mod loopback;
 pub mod limits;
+pub mod loopback;
 pub mod memory;
 pub mod pool;
 pub mod random;

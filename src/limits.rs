@@ -1,5 +1,5 @@
-//! The limits that stop a process from starting more threads (or opening more
-//! files) on Linux, read before a demo reaches them.
+//! The limits that stop a process from starting more threads, opening more
+//! files or connecting more sockets on Linux, read before a demo reaches them.
 //!
 //! A Rust program cannot recover from starting one thread too many: past
 //! `vm.max_map_count` memory mappings (65,530 by default, 4 per thread) a new
@@ -10,9 +10,11 @@
 //! of threads must know how many it may start before it starts them.
 //!
 //! [`Limits::read`] takes a snapshot of every limit that can refuse a thread
-//! (or a file descriptor); [`Limits::thread_headroom`] and
-//! [`Limits::fd_headroom`] are pure functions of that snapshot that say how
-//! many more may be started safely, keeping a margin, and which limit binds.
+//! (or a file descriptor, or a local port); [`Limits::thread_headroom`],
+//! [`Limits::fd_headroom`] and [`Limits::port_headroom`] are pure functions of
+//! that snapshot that say how many more may be started safely, keeping a
+//! margin, and which limit binds. [`raise_open_file_limit`] raises the soft
+//! open-file limit to the hard one when a program needs more descriptors.
 //!
 //! ```
 //! use asyncio_rs::limits::{Limit, Limits};
@@ -29,6 +31,7 @@
 //!     mem_available: 20 << 30,
 //!     nofile: Some(1_024),
 //!     open_fds: 4,
+//!     local_ports: Some((32_768, 60_999)),
 //! };
 //! let headroom = limits.thread_headroom();
 //! assert_eq!(headroom.count, 15_860);
@@ -47,6 +50,10 @@ use std::path::PathBuf;
 /// the signal stack and its guard page that Rust's runtime sets up for
 /// stack-overflow reports. Measured: 4.00 per thread over 10,000 threads.
 pub const MAPS_PER_THREAD: u64 = 4;
+
+/// Local ports kept free, for other programs' connections and for ports that
+/// sockets hold by `bind`.
+pub const PORTS_KEPT_FREE: u64 = 1_000;
 
 /// What one sleeping thread costs in memory, rounded up: measured here about
 /// 10 KiB resident (the touched pages of its 2 MiB stack, its signal stack)
@@ -80,6 +87,9 @@ pub struct Limits {
     pub nofile: Option<u64>,
     /// File descriptors this process has open now (`/proc/self/fd`).
     pub open_fds: u64,
+    /// `net.ipv4.ip_local_port_range`, the lowest and highest local port for
+    /// outgoing connections; `None` where it cannot be read.
+    pub local_ports: Option<(u64, u64)>,
 }
 
 /// One limit, with the figures that make it bind.
@@ -101,6 +111,9 @@ pub enum Limit {
         in_use: u64,
         per_item: u64,
     },
+    /// `net.ipv4.ip_local_port_range`, `low` to `high`: a connection holds
+    /// one, and [`PORTS_KEPT_FREE`] are kept free.
+    LocalPorts { low: u64, high: u64 },
 }
 
 impl fmt::Display for Limit {
@@ -148,6 +161,12 @@ impl fmt::Display for Limit {
                 "RLIMIT_NOFILE ({} open files, {per_item} per item, {} open)",
                 thousands(max),
                 thousands(in_use)
+            ),
+            Limit::LocalPorts { low, high } => write!(
+                f,
+                "net.ipv4.ip_local_port_range (ports {low} to {high}, one per connection, {} kept \
+                 free)",
+                thousands(PORTS_KEPT_FREE)
             ),
         }
     }
@@ -212,6 +231,13 @@ pub enum Error {
     /// A file of `/proc` said something unexpected.
     #[error("could not find {what} in {}", path.display())]
     Parse { path: PathBuf, what: &'static str },
+    /// `getrlimit` or `setrlimit` failed.
+    #[error("could not {action} RLIMIT_NOFILE: {source}")]
+    Rlimit {
+        action: &'static str,
+        #[source]
+        source: io::Error,
+    },
 }
 
 impl Limits {
@@ -324,6 +350,51 @@ impl Limits {
         })
     }
 
+    /// How many more connections to one server address fit in the local
+    /// ports (`net.ipv4.ip_local_port_range`), [`PORTS_KEPT_FREE`] kept free:
+    /// past that `connect` fails with `EADDRNOTAVAIL`. `None` when the range
+    /// is not known.
+    ///
+    /// ```
+    /// use asyncio_rs::limits::Limits;
+    ///
+    /// // Linux's default range.
+    /// let limits = Limits { local_ports: Some((32_768, 60_999)), ..Limits::unlimited() };
+    /// let headroom = limits.port_headroom().unwrap();
+    /// assert_eq!(headroom.count, 27_232);
+    /// assert_eq!(
+    ///     headroom.limit.to_string(),
+    ///     "net.ipv4.ip_local_port_range (ports 32768 to 60999, one per connection, 1,000 kept free)"
+    /// );
+    /// ```
+    pub fn port_headroom(&self) -> Option<Headroom> {
+        let (low, high) = self.local_ports?;
+        let ports = (high + 1).saturating_sub(low);
+        Some(Headroom {
+            count: ports.saturating_sub(PORTS_KEPT_FREE),
+            limit: Limit::LocalPorts { low, high },
+        })
+    }
+
+    /// The soft open-file limit to set, if any, so that `items` more items of
+    /// `per_item` descriptors each fit: the hard limit `hard`, when
+    /// [`Limits::fd_headroom`] is too small under the soft one and the hard
+    /// one is higher.
+    ///
+    /// ```
+    /// use asyncio_rs::limits::Limits;
+    ///
+    /// // systemd's defaults: soft 1,024, hard 524,288.
+    /// let limits = Limits { nofile: Some(1_024), open_fds: 10, ..Limits::unlimited() };
+    /// assert_eq!(limits.raised_open_file_limit(524_288, 2, 10_000), Some(524_288));
+    /// assert_eq!(limits.raised_open_file_limit(524_288, 2, 100), None);
+    /// ```
+    pub fn raised_open_file_limit(&self, hard: u64, per_item: u64, items: u64) -> Option<u64> {
+        let soft = self.nofile?;
+        let room = self.fd_headroom(per_item)?.count;
+        (room < items && soft < hard).then_some(hard)
+    }
+
     /// A snapshot in which nothing is in use and nothing is limited (but
     /// memory, at 1 TiB): a start for a test's fake limits, with
     /// `..Limits::unlimited()`.
@@ -339,6 +410,7 @@ impl Limits {
             mem_available: 1 << 40,
             nofile: None,
             open_fds: 0,
+            local_ports: None,
         }
     }
 }
@@ -383,6 +455,40 @@ impl Limits {
     pub fn evcxr_display(&self) {
         println!("EVCXR_BEGIN_CONTENT text/plain\n{self}\nEVCXR_END_CONTENT");
     }
+}
+
+/// Raises the soft open-file limit (`RLIMIT_NOFILE`) to the hard one if
+/// `items` more items of `per_item` descriptors each need more room than the
+/// soft one leaves ([`Limits::raised_open_file_limit`]); returns the old and
+/// the new soft limit if it did. That is what Go does for every program at
+/// start-up, and what systemd advises for programs that need many
+/// descriptors: its low default soft limit, 1,024, only protects old
+/// `select()` code, which tokio does not use. Past the hard limit only an
+/// administrator can help.
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// // Three descriptors fit under any soft limit: nothing to raise.
+/// assert_eq!(asyncio_rs::limits::raise_open_file_limit(1, 3).unwrap(), None);
+/// # }
+/// ```
+#[cfg(target_os = "linux")]
+pub fn raise_open_file_limit(per_item: u64, items: u64) -> Result<Option<(u64, u64)>, Error> {
+    let (soft, hard) = linux::open_file_limits()?;
+    let limits = Limits {
+        nofile: Some(soft),
+        ..Limits::read()?
+    };
+    match limits.raised_open_file_limit(hard, per_item, items) {
+        Some(raised) => linux::set_open_file_limit(raised, hard).map(|()| Some((soft, raised))),
+        None => Ok(None),
+    }
+}
+
+/// Not Linux: a clear error.
+#[cfg(not(target_os = "linux"))]
+pub fn raise_open_file_limit(_per_item: u64, _items: u64) -> Result<Option<(u64, u64)>, Error> {
+    Err(Error::Unsupported)
 }
 
 /// What is left of `max` after `in_use` and a margin of 1/32 of `max`, at
@@ -432,7 +538,48 @@ mod linux {
             open_fds: fs::read_dir("/proc/self/fd")
                 .map_err(|source| read_error("/proc/self/fd", source))?
                 .count() as u64,
+            local_ports: local_ports(),
         })
+    }
+
+    /// `net.ipv4.ip_local_port_range`: two numbers, or `None`.
+    fn local_ports() -> Option<(u64, u64)> {
+        let range = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+        let mut numbers = range.split_whitespace().map(|number| number.parse().ok());
+        Some((numbers.next()??, numbers.next()??))
+    }
+
+    /// The soft and hard open-file limits, as `getrlimit` gives them.
+    pub(super) fn open_file_limits() -> Result<(u64, u64), Error> {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes the struct we pass and nothing else.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+            return Err(rlimit_error("read"));
+        }
+        Ok((limit.rlim_cur, limit.rlim_max))
+    }
+
+    /// Sets the soft open-file limit to `soft`, keeping the hard one.
+    pub(super) fn set_open_file_limit(soft: u64, hard: u64) -> Result<(), Error> {
+        let limit = libc::rlimit {
+            rlim_cur: soft,
+            rlim_max: hard,
+        };
+        // SAFETY: setrlimit reads the struct we pass and nothing else.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+            return Err(rlimit_error("raise"));
+        }
+        Ok(())
+    }
+
+    fn rlimit_error(action: &'static str) -> Error {
+        Error::Rlimit {
+            action,
+            source: std::io::Error::last_os_error(),
+        }
     }
 
     fn read_error(path: &str, source: std::io::Error) -> Error {
@@ -546,6 +693,7 @@ mod tests {
             mem_available: 22 << 30,
             nofile: Some(20_000),
             open_fds: 4,
+            local_ports: Some((32_768, 60_999)),
         }
     }
 
@@ -680,11 +828,85 @@ mod tests {
     }
 
     #[test]
+    fn the_local_ports_limit_connections() {
+        let with_ports = |low, high| Limits {
+            local_ports: Some((low, high)),
+            ..Limits::unlimited()
+        };
+        let count = |low, high| with_ports(low, high).port_headroom().unwrap().count;
+        assert_eq!(count(32_768, 60_999), 27_232);
+        assert_eq!(count(1_024, 65_535), 63_512);
+        assert_eq!(count(60_000, 60_500), 0);
+        assert_eq!(count(61_000, 60_000), 0);
+        assert_eq!(Limits::unlimited().port_headroom(), None);
+        assert_eq!(
+            with_ports(32_768, 60_999).port_headroom().unwrap().limit,
+            Limit::LocalPorts {
+                low: 32_768,
+                high: 60_999
+            }
+        );
+        assert_eq!(
+            Limit::LocalPorts {
+                low: 32_768,
+                high: 60_999
+            }
+            .to_string(),
+            "net.ipv4.ip_local_port_range (ports 32768 to 60999, one per connection, 1,000 kept free)"
+        );
+    }
+
+    #[test]
+    fn the_soft_open_file_limit_is_raised_only_when_needed_and_possible() {
+        let soft = |nofile| Limits {
+            nofile: Some(nofile),
+            open_fds: 25,
+            ..Limits::unlimited()
+        };
+        // Enough room already: leave it alone.
+        assert_eq!(soft(20_000).raised_open_file_limit(20_000, 2, 1_000), None);
+        // Too low, and the hard limit is higher: raise to the hard limit,
+        // even if that is still not enough (the part is then capped).
+        assert_eq!(
+            soft(1_024).raised_open_file_limit(4_096, 2, 10_000),
+            Some(4_096)
+        );
+        // Too low, and the hard limit is the soft one: nothing to raise.
+        assert_eq!(soft(20_000).raised_open_file_limit(20_000, 2, 10_000), None);
+        // Unlimited already: nothing to raise.
+        assert_eq!(
+            Limits::unlimited().raised_open_file_limit(u64::MAX, 2, 10_000),
+            None
+        );
+    }
+
+    #[test]
+    fn open_file_room_for_clients_of_two_descriptors() {
+        // 10,000 clients need 20,000 descriptors, plus those in use and the
+        // margin: a hard limit of 20,000, as here, is not enough.
+        let limits = Limits {
+            nofile: Some(20_000),
+            open_fds: 25,
+            ..Limits::unlimited()
+        };
+        // (20,000 - 25 - 625 spare) / 2
+        assert_eq!(limits.fd_headroom(2).unwrap().count, 9_675);
+        let full = Limits {
+            nofile: Some(1_024),
+            open_fds: 1_024,
+            ..Limits::unlimited()
+        };
+        assert_eq!(full.fd_headroom(2).unwrap().count, 0);
+    }
+
+    #[test]
     fn thousands_groups_digits() {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(100), "100");
+        assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_000), "1,000");
         assert_eq!(thousands(65_530), "65,530");
+        assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(u64::MAX), "18,446,744,073,709,551,615");
     }
 
@@ -697,5 +919,9 @@ mod tests {
         assert!(limits.open_fds >= 3);
         assert!(limits.mem_available > 0);
         assert!(limits.thread_headroom().count > 0);
+        assert!(limits.port_headroom().unwrap().count > 0);
+        let (soft, hard) = linux::open_file_limits().unwrap();
+        assert!(soft <= hard);
+        assert_eq!(limits.nofile, (soft != libc::RLIM_INFINITY).then_some(soft));
     }
 }

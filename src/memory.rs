@@ -38,6 +38,15 @@ impl Peak {
     }
 }
 
+/// Bytes as mebibytes with one decimal, as the demos' tables print memory.
+///
+/// ```
+/// assert_eq!(asyncio_rs::memory::mebibytes(42 << 20 | 512 << 10), "42.5 MiB");
+/// ```
+pub fn mebibytes(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+}
+
 /// Runs `work` and returns its result with the process's resident memory
 /// before and at its peak while it ran.
 pub fn peak_of<T>(work: impl FnOnce() -> T) -> io::Result<(T, Peak)> {

@@ -6,6 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
+use common::python3;
+
 /// Seeds small, large, negative, past 2^32, past 2^64 and past 2^128.
 const SEEDS: [&str; 16] = [
     "444",
@@ -49,13 +53,7 @@ fn example(name: &str) -> Command {
 }
 
 fn cpython_makerandom(seed: &str) -> String {
-    let script = manifest_dir().join("tests/reference/makerandom.py");
-    let output = Command::new("python3")
-        .arg(&script)
-        .args(["--seed", seed])
-        .output()
-        .expect("python3 is needed for the reference output; install Python 3");
-    stdout_of(output)
+    python3("makerandom.py", &["--seed", seed], "")
 }
 
 fn stdout_of(output: Output) -> String {

@@ -6,10 +6,12 @@
 //! fail: they cannot check anything.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::sync::OnceLock;
 
+mod common;
+
 use asyncio_rs::random::{Random, SharedRandom};
+use common::python3;
 use rand::Rng;
 
 /// The ranges given to `randint(a, b)` in the "randint_ranges" check.
@@ -111,28 +113,12 @@ fn reference() -> &'static [Line] {
 }
 
 fn run_python() -> Vec<Line> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/random_reference.py"
-    );
     let join = |items: Vec<String>| items.join(",");
     let seed_list = join(seeds().iter().map(i128::to_string).collect());
     let ranges = join(RANGES.iter().map(|(a, b)| format!("{a}:{b}")).collect());
     let below = join(BELOW.iter().map(u64::to_string).collect());
 
-    let output = Command::new("python3")
-        .args([script, &seed_list, &ranges, &below])
-        .output()
-        .unwrap_or_else(|err| {
-            panic!("these tests need python3 on the PATH to compute CPython's values: {err}")
-        });
-    assert!(
-        output.status.success(),
-        "python3 {script} failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).expect("python3 printed UTF-8");
+    let stdout = python3("random_reference.py", &[&seed_list, &ranges, &below], "");
     let lines: Vec<Line> = stdout
         .lines()
         .map(|line| {

@@ -7,11 +7,11 @@
 //! copied in by hand. Without `python3` these tests fail: they cannot check
 //! anything.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
 use asyncio_rs::int;
 use asyncio_rs::random::{Random, Seed, SharedRandom};
+use common::python3;
 
 /// A seed, as the test gives it to both sides.
 #[derive(Debug, Clone)]
@@ -70,34 +70,8 @@ fn draws(seed: Seed) -> Vec<String> {
 
 /// Runs seed_reference.py once for all `seeds`: one line of values each.
 fn cpython(seeds: &[Given]) -> Vec<Vec<String>> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/seed_reference.py"
-    );
-    let mut child = Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| {
-            panic!("these tests need python3 on the PATH to compute CPython's values: {err}")
-        });
     let input: String = seeds.iter().map(|seed| seed.line() + "\n").collect();
-    child
-        .stdin
-        .take()
-        .expect("a pipe")
-        .write_all(input.as_bytes())
-        .expect("python3 reads the seeds");
-    let output = child.wait_with_output().expect("python3 ran");
-    assert!(
-        output.status.success(),
-        "python3 {script} failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).expect("python3 printed UTF-8");
+    let stdout = python3("seed_reference.py", &[], &input);
     let lines: Vec<Vec<String>> = stdout
         .lines()
         .map(|line| line.split(' ').map(str::to_string).collect())

@@ -33,7 +33,7 @@ use tokio::time::{Instant, sleep};
 
 use crate::chart::{Chart, Panel, Series};
 use crate::limits::{self, Limits, Stopped, thousands};
-use crate::memory::{self, Peak};
+use crate::memory::{self, Peak, mebibytes};
 use crate::runtime::Runtime;
 
 /// How long each task or thread sleeps.
@@ -345,11 +345,6 @@ impl fmt::Display for Comparison {
         }
         Ok(())
     }
-}
-
-/// Bytes as `123.4 MiB`.
-fn mebibytes(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
 }
 
 #[cfg(test)]
