@@ -17,8 +17,9 @@
 //! - [`timeline`]: a recorder of when tasks run, wait, wake and finish, and
 //!   the `Timeline` it makes, a text chart or an SVG picture in a notebook.
 //! - [`colors`]: the ANSI palette of `In [6]`.
-//! - [`loopback`]: a TCP server on `127.0.0.1` that echoes each line after a
-//!   delay, a network for demos that have none.
+//! - [`loopback`]: a TCP server on `127.0.0.1` that answers each line after a
+//!   delay, with the line itself or with what a function of it returns: a
+//!   network for demos that have none.
 //! - [`limits`]: the limits on starting threads, opening files and
 //!   connecting sockets (map count, `threads-max`, `pid_max`, `RLIMIT_NPROC`,
 //!   memory, `RLIMIT_NOFILE`, the local port range), read before a demo
@@ -44,7 +45,8 @@
 //!   sleeping tokio tasks against N sleeping OS threads, stopping short of
 //!   the machine's limits.
 //! - [`demos::multiprocessing`]: the job of "Mixing multiprocessing and async
-//!   IO": a slow loopback server to wait on, and SHA-256 rounds to compute.
+//!   IO": what its loopback server answers (`reply`), `fetch` to wait on it,
+//!   and SHA-256 rounds to compute.
 
 pub mod chart;
 pub mod colors;

@@ -1,14 +1,17 @@
 //! A TCP server on the loopback interface, for demos that need a network
 //! without having one: it listens on `127.0.0.1`, on a port the system picks,
-//! and echoes each line it receives after a fixed delay that stands in for the
-//! latency of a real network.
+//! and answers each line it receives after a fixed delay that stands in for
+//! the latency of a real network. [`LoopbackServer::start`] echoes the line;
+//! [`LoopbackServer::answering`] sends back what a function of the line
+//! returns (the process-pool demo's 64 KiB answers).
 //!
 //! The server runs on a [`Runtime`] of its own (one thread, one current-thread
 //! tokio runtime), so any kind of client can talk to it: tokio tasks, or
-//! threads making blocking `std::net` calls. Each connection is a task on
-//! that runtime and may carry any number of lines. Dropping the
-//! [`LoopbackServer`] stops it: its thread ends, every connection and the
-//! listening socket are closed, and the port is free again.
+//! threads making blocking `std::net` calls, or other processes. Each
+//! connection is a task on that runtime and may carry any number of lines.
+//! Dropping the [`LoopbackServer`] stops it: its thread ends, every
+//! connection and the listening socket are closed, and the port is free
+//! again.
 //!
 //! ```
 //! use std::io::{Read, Write};
@@ -47,8 +50,12 @@ const BACKLOG: u32 = 65_535;
 /// costs.
 const LINE_BUFFER: usize = 256;
 
-/// An echo server on `127.0.0.1` that answers after a delay. Stops when
-/// dropped.
+/// What a server sends back for each line it receives: a function of the
+/// line, its `\n` included (a last line without one comes as it is).
+type Answer = Arc<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>;
+
+/// A server on `127.0.0.1` that answers each line after a delay: an echo
+/// server, or one that answers what a function says. Stops when dropped.
 #[derive(Debug)]
 pub struct LoopbackServer {
     addr: SocketAddr,
@@ -62,12 +69,43 @@ impl LoopbackServer {
     /// Starts listening on `127.0.0.1` on an ephemeral port; each line
     /// received is sent back `latency` later.
     pub fn start(latency: Duration) -> io::Result<LoopbackServer> {
+        LoopbackServer::answering(latency, <[u8]>::to_vec)
+    }
+
+    /// Starts listening on `127.0.0.1` on an ephemeral port; `latency` after
+    /// each line arrives, sends back `answer(line)` (the line with its `\n`).
+    /// `answer` runs on the server's thread: keep it quick, or it delays the
+    /// other connections.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::net::TcpStream;
+    /// use std::time::Duration;
+    /// use asyncio_rs::loopback::LoopbackServer;
+    ///
+    /// let shouting = |line: &[u8]| line.to_ascii_uppercase();
+    /// let server = LoopbackServer::answering(Duration::from_millis(10), shouting).unwrap();
+    /// let mut stream = TcpStream::connect(server.addr()).unwrap();
+    /// stream.write_all(b"hello\n").unwrap();
+    /// let mut answer = [0; 6];
+    /// stream.read_exact(&mut answer).unwrap();
+    /// assert_eq!(&answer, b"HELLO\n");
+    /// ```
+    pub fn answering<F>(latency: Duration, answer: F) -> io::Result<LoopbackServer>
+    where
+        F: Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static,
+    {
         let runtime = Runtime::new()?;
         // The listener must be registered with the server's own runtime.
         let listener = runtime.run(async { listen() })?;
         let addr = listener.local_addr()?;
         let answered = Arc::new(AtomicUsize::new(0));
-        runtime.spawn(serve(listener, latency, Arc::clone(&answered)));
+        runtime.spawn(serve(
+            listener,
+            latency,
+            Arc::new(answer),
+            Arc::clone(&answered),
+        ));
         Ok(LoopbackServer {
             addr,
             answered,
@@ -94,12 +132,18 @@ fn listen() -> io::Result<TcpListener> {
 
 /// Accepts connections for as long as the server's runtime lives, one task
 /// per connection.
-async fn serve(listener: TcpListener, latency: Duration, answered: Arc<AtomicUsize>) {
+async fn serve(
+    listener: TcpListener,
+    latency: Duration,
+    answer: Answer,
+    answered: Arc<AtomicUsize>,
+) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
                 // An error ends this connection only: the client sees it closed.
-                tokio::spawn(echo(stream, latency, Arc::clone(&answered)));
+                let (answer, answered) = (Arc::clone(&answer), Arc::clone(&answered));
+                tokio::spawn(reply(stream, latency, answer, answered));
             }
             // Out of descriptors, or a connection reset before it was
             // accepted: the pending clients can wait a moment, as a real
@@ -109,17 +153,23 @@ async fn serve(listener: TcpListener, latency: Duration, answered: Arc<AtomicUsi
     }
 }
 
-/// Sends every line back, `latency` after it arrived, until the client
-/// closes the connection.
-async fn echo(stream: TcpStream, latency: Duration, answered: Arc<AtomicUsize>) -> io::Result<()> {
+/// Answers every line, `latency` after it arrived, until the client closes
+/// the connection.
+async fn reply(
+    stream: TcpStream,
+    latency: Duration,
+    answer: Answer,
+    answered: Arc<AtomicUsize>,
+) -> io::Result<()> {
     let mut stream = BufReader::with_capacity(LINE_BUFFER, stream);
-    let mut line = String::new();
-    while stream.read_line(&mut line).await? > 0 {
+    let mut line = Vec::new();
+    while stream.read_until(b'\n', &mut line).await? > 0 {
         sleep(latency).await;
+        let reply = answer(&line);
         // Counted before it is sent, so that a client that has its answer
         // finds it counted.
         answered.fetch_add(1, Ordering::SeqCst);
-        stream.write_all(line.as_bytes()).await?;
+        stream.write_all(&reply).await?;
         line.clear();
     }
     Ok(())
@@ -144,6 +194,22 @@ mod tests {
         }
         // A lower bound only: the server must not answer before its latency.
         assert!(start.elapsed() >= Duration::from_millis(150));
+        assert_eq!(server.answered(), 3);
+    }
+
+    #[test]
+    fn an_answering_server_sends_what_its_function_returns_for_each_line() {
+        let server = LoopbackServer::answering(Duration::from_millis(1), |line: &[u8]| {
+            format!("{} bytes\n", line.len()).into_bytes()
+        })
+        .unwrap();
+        let mut stream = TcpStream::connect(server.addr()).unwrap();
+        // Two lines in one write, then a last one without its newline.
+        stream.write_all(b"a\nbcd\nef").unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answers = String::new();
+        stream.read_to_string(&mut answers).unwrap();
+        assert_eq!(answers, "2 bytes\n4 bytes\n2 bytes\n");
         assert_eq!(server.answered(), 3);
     }
 

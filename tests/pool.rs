@@ -445,3 +445,38 @@ fn an_empty_map_forks_nothing() {
     let results: Vec<Result<u8, JobError>> = run(pool.map(Vec::<u8>::new(), |n| async move { n }));
     assert!(results.is_empty());
 }
+
+#[test]
+fn workers_fetch_from_a_loopback_server_and_keep_none_of_its_sockets() {
+    use asyncio_rs::demos::multiprocessing::{answer, fetch, reply};
+    use asyncio_rs::loopback::LoopbackServer;
+
+    // The server's thread and sockets are in this process when the workers
+    // are forked; the workers connect to it over TCP.
+    let server = LoopbackServer::answering(Duration::from_millis(20), reply).unwrap();
+    let address = server.addr();
+    let pool = Pool::builder().processes(2).build().unwrap();
+    let results = run(pool.map(0..4u32, move |n| async move {
+        fetch(address, n).await.is_ok_and(|got| got == answer(n))
+    }));
+    assert_eq!(results, vec![Ok(true); 4]);
+    assert_eq!(server.answered(), 4);
+    // Workers that were forked while the server listened, and still run:
+    // dropping the server closes its port all the same, so none of them kept
+    // the listening socket. (A worker forked by another test may hold it for
+    // the moment before it closes what it inherited: hence the wait.)
+    let (busy, completed, workers) = workers_of_a_busy_pool();
+    drop(server);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match std::net::TcpStream::connect(address) {
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            _ => {
+                assert!(std::time::Instant::now() < deadline, "the port stayed open");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+    assert!(workers.iter().all(|&worker| is_our_child(worker)));
+    drop((completed, busy));
+}

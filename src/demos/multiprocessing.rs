@@ -2,22 +2,26 @@
 //! that waits on the network and then works the CPU, as the original's
 //! `aiomultiprocess` example fetched pages.
 //!
-//! [`slow_server`] starts a loopback server that answers each request after a
-//! delay (the waiting), [`fetch`] asks it, and [`digest`] hashes the answer
-//! over and over (the CPU work). [`kill`] is `kill -9`, for the cell that
-//! kills a worker. The notebook defines its own async function
-//! from them and maps it over a [`crate::pool::Pool`]; the
-//! `asyncio_multiprocessing` example times [`digest`] alone, against
-//! aiomultiprocess running `examples/asyncio_multiprocessing.py`.
+//! A [`LoopbackServer`](crate::loopback::LoopbackServer) that answers with
+//! [`reply`] stands in for the network: after its delay (the waiting) it
+//! answers the request line `"n\n"` with [`answer`]`(n)`, 64 KiB. [`fetch`]
+//! asks it, and [`digest`] hashes the answer over and over (the CPU work).
+//! [`kill`] is `kill -9`, for the cell that kills a worker. The notebook
+//! defines its own async function from them and maps it over a
+//! [`crate::pool::Pool`], whose worker processes connect to the server in the
+//! kernel's process over TCP; the `asyncio_multiprocessing` example times
+//! [`digest`] alone, against aiomultiprocess running
+//! `examples/asyncio_multiprocessing.py`.
 //!
 //! ```
-//! use asyncio_rs::demos::multiprocessing::{digest, fetch, slow_server};
+//! use asyncio_rs::demos::multiprocessing::{digest, fetch, reply};
+//! use asyncio_rs::loopback::LoopbackServer;
 //! use asyncio_rs::runtime::Runtime;
 //! use std::time::Duration;
 //!
+//! let server = LoopbackServer::answering(Duration::from_millis(10), reply).unwrap();
 //! let rt = Runtime::new().unwrap();
-//! let address = rt.run(slow_server(Duration::from_millis(10))).unwrap();
-//! let answer = rt.run(async move { fetch(address, 7).await }).unwrap();
+//! let answer = rt.run(fetch(server.addr(), 7)).unwrap();
 //! assert_eq!(answer.len(), 64 * 1024);
 //! assert_eq!(digest(&answer, 1).len(), 64);
 //! ```
@@ -25,9 +29,8 @@
 use sha2::{Digest, Sha256};
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// How many bytes each answer has.
 pub const ANSWER_BYTES: usize = 64 * 1024;
@@ -40,33 +43,48 @@ pub fn answer(n: u32) -> Vec<u8> {
         .collect()
 }
 
-/// Starts a server on 127.0.0.1 that reads a request number (4 bytes) and,
-/// after `delay`, answers with [`answer`]. It runs as a task on the current
-/// runtime (call it inside `rt.run`) until that runtime stops, and serves any
-/// number of clients at once.
-pub async fn slow_server(delay: Duration) -> io::Result<SocketAddr> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-    let address = listener.local_addr()?;
-    tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = [0; 4];
-                if client.read_exact(&mut request).await.is_ok() {
-                    tokio::time::sleep(delay).await;
-                    let _ = client.write_all(&answer(u32::from_le_bytes(request))).await;
-                }
-            });
-        }
-    });
-    Ok(address)
+/// What the server answers to a request line: [`answer`]`(n)` to `"n\n"`,
+/// and to a line that is not a request number a line that says so (which
+/// [`fetch`] reports as an error). Give it to
+/// [`LoopbackServer::answering`](crate::loopback::LoopbackServer::answering).
+///
+/// ```
+/// use asyncio_rs::demos::multiprocessing::{answer, reply};
+///
+/// assert_eq!(reply(b"7\n"), answer(7));
+/// assert_eq!(reply(b"seven\n"), b"not a request number: \"seven\"\n");
+/// ```
+pub fn reply(request: &[u8]) -> Vec<u8> {
+    let line = String::from_utf8_lossy(request);
+    let line = line.trim_end_matches(['\r', '\n']);
+    match line.parse() {
+        Ok(n) => answer(n),
+        Err(_) => format!("not a request number: {line:?}\n").into_bytes(),
+    }
 }
 
-/// Asks the server at `address` for answer `n` and waits for all of it.
+/// Asks the server at `address` (a `LoopbackServer` answering with
+/// [`reply`]) for answer `n`, on a connection of its own, and waits for all
+/// of it. An answer that is not [`ANSWER_BYTES`] long is an `InvalidData`
+/// error that quotes its start.
 pub async fn fetch(address: SocketAddr, n: u32) -> io::Result<Vec<u8>> {
     let mut server = TcpStream::connect(address).await?;
-    server.write_all(&n.to_le_bytes()).await?;
+    server.write_all(format!("{n}\n").as_bytes()).await?;
+    // One request per connection: once it has answered, the server finds no
+    // more requests and closes the connection, which ends the answer.
+    server.shutdown().await?;
     let mut answer = Vec::with_capacity(ANSWER_BYTES);
     server.read_to_end(&mut answer).await?;
+    if answer.len() != ANSWER_BYTES {
+        let start = String::from_utf8_lossy(&answer[..answer.len().min(80)]).into_owned();
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the server at {address} answered request {n} with {} bytes, not {ANSWER_BYTES}: {start:?}",
+                answer.len()
+            ),
+        ));
+    }
     Ok(answer)
 }
 
@@ -99,6 +117,9 @@ pub fn digest(data: &[u8], rounds: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loopback::LoopbackServer;
+    use std::io::{Read, Write};
+    use std::time::Duration;
 
     /// What `examples/asyncio_multiprocessing.py` computes, from CPython.
     fn cpython_digest(n: u32, rounds: u32) -> String {
@@ -142,12 +163,52 @@ mod tests {
     }
 
     #[test]
-    fn the_server_answers_after_its_delay() {
+    fn the_server_answers_each_request_after_its_delay() {
+        let server = LoopbackServer::answering(Duration::from_millis(50), reply).unwrap();
+        let address = server.addr();
         let rt = crate::runtime::Runtime::new().unwrap();
-        let address = rt.run(slow_server(Duration::from_millis(50))).unwrap();
+        let start = std::time::Instant::now();
         let (first, second) =
             rt.run(async move { tokio::join!(fetch(address, 1), fetch(address, 2)) });
+        // A lower bound only: the server must not answer before its delay.
+        assert!(start.elapsed() >= Duration::from_millis(50));
         assert_eq!(first.unwrap(), answer(1));
         assert_eq!(second.unwrap(), answer(2));
+        assert_eq!(server.answered(), 2);
+    }
+
+    #[test]
+    fn a_wrong_answer_or_no_server_is_a_clear_error() {
+        let rt = crate::runtime::Runtime::new().unwrap();
+        // An echo server answers "7\n": two bytes.
+        let echo = LoopbackServer::start(Duration::ZERO).unwrap();
+        let error = rt.run(fetch(echo.addr(), 7)).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the server at {} answered request 7 with 2 bytes, not 65536: \"7\\n\"",
+                echo.addr()
+            )
+        );
+        let address = LoopbackServer::answering(Duration::ZERO, reply)
+            .unwrap()
+            .addr(); // dropped: closed
+        let error = rt.run(fetch(address, 7)).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    }
+
+    #[test]
+    fn a_bad_request_is_answered_with_a_line_that_says_so() {
+        let server = LoopbackServer::answering(Duration::ZERO, reply).unwrap();
+        let mut stream = std::net::TcpStream::connect(server.addr()).unwrap();
+        stream.write_all(b"-1\n12x\n").unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answers = String::new();
+        stream.read_to_string(&mut answers).unwrap();
+        assert_eq!(
+            answers,
+            "not a request number: \"-1\"\nnot a request number: \"12x\"\n"
+        );
     }
 }

@@ -46,7 +46,7 @@ def lines_of(notebook, text):
 
 
 def test_the_section_s_cells_are_marked_as_varying():
-    for text in ["pool.map(0..8", "pool.as_completed(0..12", "pool.apply(", "spawn_blocking"]:
+    for text in ["pool.map(0..8", "pool.as_completed(0..12", "pool.apply(", "tokio threads + spawn_blocking"]:
         assert "varies" in cell_with(load(), text).metadata.get("tags", []), text
 
 
@@ -90,7 +90,7 @@ def test_the_pool_works_after_the_kill(executed):
 
 
 def test_threads_compute_the_same_digests(executed):
-    lines = lines_of(executed, "spawn_blocking")
+    lines = lines_of(executed, "tokio threads + spawn_blocking")
     assert re.fullmatch(r"pool of 2 processes: +\d+\.\d\d s", lines[0]), lines
     assert re.fullmatch(r"1 process, tokio threads \+ spawn_blocking: \d+\.\d\d s", lines[1]), lines
     assert lines[2] == "same digests: true"
