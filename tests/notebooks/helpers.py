@@ -119,6 +119,19 @@ def tag_of(cell):
     return None
 
 
+def cell_with(notebook, marker):
+    """The one code cell whose source contains `marker`."""
+    found = [cell for cell in code_cells(notebook) if marker in cell.source]
+    assert len(found) == 1, f"{len(found)} cells contain {marker!r}"
+    return found[0]
+
+
+def varies(cell):
+    """Whether a cell prints what differs on every run (process ids, timings):
+    such cells are tagged `varies`, and their own tests check them."""
+    return "varies" in cell.metadata.get("tags", [])
+
+
 def tagged_cells(notebook):
     return {tag_of(cell): cell for cell in notebook.cells if tag_of(cell)}
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from helpers import TIMING, code_cells, stdout_of
+from helpers import TIMING, cell_with, stdout_of
 
 # The clock checks, in seconds. The stalled counts are in-4's three thread
 # sleeps one after the other, on the event loop instead of the cell's thread:
@@ -27,13 +27,6 @@ ROW = re.compile(r"^(tokio tasks|OS threads) +([\d,]+) +([\d,]+) +\d+\.\d\d +[\d
 
 def number(text):
     return int(text.replace(",", ""))
-
-
-def cell_with(notebook, marker):
-    """The one code cell whose source contains `marker`."""
-    found = [cell for cell in code_cells(notebook) if marker in cell.source]
-    assert len(found) == 1, f"{len(found)} cells contain {marker!r}"
-    return found[0]
 
 
 def shown_text(cell):
@@ -97,7 +90,7 @@ def test_the_count_demos_print_in_order_and_in_time(executed, name, marker, orde
 
 
 def test_two_workers_run_three_blocking_tasks_two_at_a_time(executed):
-    seconds, lines = executed_in(cell_with(executed, ".worker_threads(2)"))
+    seconds, lines = executed_in(cell_with(executed, "three blocking tasks, two workers"))
     assert lines == []
     low, high = BOUNDS["two workers"]
     assert low <= seconds <= high, f"two workers took {seconds}s"

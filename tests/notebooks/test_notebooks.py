@@ -20,6 +20,7 @@ from helpers import (
     strip_ansi,
     tag_of,
     tagged_cells,
+    varies,
 )
 # A variable a cell keeps, without its type written out.
 UNTYPED_LET = re.compile(r"^let (mut )?[^:=]+=", re.MULTILINE)
@@ -28,13 +29,7 @@ SHOWN_SOURCE = re.compile(r"^// (src/\S+\.rs)")
 
 
 def whole_stdout(notebook):
-    # Cells tagged `varies` print process ids and timings that differ on every
-    # run; their own tests check them (test_pool.py).
-    return "".join(
-        stdout_of(cell)
-        for cell in code_cells(notebook)
-        if "varies" not in cell.metadata.get("tags", [])
-    )
+    return "".join(stdout_of(cell) for cell in code_cells(notebook) if not varies(cell))
 
 
 def test_every_cell_runs_without_error_or_panic(executed):

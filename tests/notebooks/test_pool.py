@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import Kernel, code_cells, load, stdout_of
+from helpers import Kernel, cell_with, code_cells, load, stdout_of
 
 ITEM = re.compile(r"^item (\d+): worker process (\d+), digest ([0-9a-f]{16})\.\.\.$")
 KILLED = re.compile(r"^item (\d+): worker process (\d+) was killed by SIGKILL while it ran the job$")
@@ -34,11 +34,6 @@ def cpython_digests(items):
         ["python3", "-c", script, *map(str, items)], check=True, capture_output=True, text=True
     ).stdout
     return dict(zip(items, out.split()))
-
-
-def cell_with(notebook, text):
-    [cell] = [cell for cell in code_cells(notebook) if text in cell.source]
-    return cell
 
 
 def lines_of(notebook, text):
