@@ -10,16 +10,13 @@
 //! - [`runtime`]: one tokio runtime that lives across notebook cells, and
 //!   `run`, the counterpart of `asyncio.run`.
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.
+//! - [`pool`]: a pool of worker processes that run async functions, closures
+//!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux).
 //! - [`random`]: a generator that gives the same numbers as CPython's `random`
 //!   for the same seed, and `Seed`, what `random.seed` takes: integers of any
 //!   size (the [`int!`] macro past `i128`), strings and bytes.
-//! - [`timing`]: `Executed in  1.00s`, formatted as Python's `f"{x: .2f}"`.
 //! - [`timeline`]: a recorder of when tasks run, wait, wake and finish, and
 //!   the `Timeline` it makes, a text chart or an SVG picture in a notebook.
-//! - [`colors`]: the ANSI palette of `In [6]`.
-//! - [`loopback`]: a TCP server on `127.0.0.1` that answers each line after a
-//!   delay, with the line itself or with what a function of it returns: a
-//!   network for demos that have none.
 //! - [`limits`]: the limits on starting threads, opening files and
 //!   connecting sockets (map count, `threads-max`, `pid_max`, `RLIMIT_NPROC`,
 //!   memory, `RLIMIT_NOFILE`, the local port range), read before a demo
@@ -27,8 +24,11 @@
 //! - [`memory`]: a piece of work's peak resident memory, measured in-process,
 //!   and `mebibytes`, how the demos' tables print memory.
 //! - [`chart`]: line charts as SVG (plotters), panels side by side.
-//! - [`pool`]: a pool of worker processes that run async functions, closures
-//!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux).
+//! - [`loopback`]: a TCP server on `127.0.0.1` that answers each line after a
+//!   delay, with the line itself or with what a function of it returns: a
+//!   network for demos that have none.
+//! - [`timing`]: `Executed in  1.00s`, formatted as Python's `f"{x: .2f}"`.
+//! - [`colors`]: the ANSI palette of `In [6]`.
 //!
 //! The notebook's demos, under [`demos`], are the code its cells show and
 //! run, one module per section:
@@ -36,14 +36,14 @@
 //! - [`demos::count`]: the `count()` demo, concurrent and blocking
 //!   (`In [2]`-`In [4]`).
 //! - [`demos::makerandom`]: the demo of `In [7]`-`In [10]`.
+//! - [`demos::tasks_vs_threads`]: "Async IO vs threading", first claim: N
+//!   sleeping tokio tasks against N sleeping OS threads, stopping short of
+//!   the machine's limits.
 //! - [`demos::network`]: network clients as tokio tasks against OS threads
 //!   ("Async IO vs threading", network IO), within the [`limits`].
 //! - [`demos::blocking_in_async`]: blocking code in an `async fn` stalls the
 //!   event loop; `spawn_blocking` does not ("Async IO vs threading", what
 //!   `await` takes).
-//! - [`demos::tasks_vs_threads`]: "Async IO vs threading", first claim: N
-//!   sleeping tokio tasks against N sleeping OS threads, stopping short of
-//!   the machine's limits.
 //! - [`demos::multiprocessing`]: the job of "Mixing multiprocessing and async
 //!   IO": what its loopback server answers (`reply`), `fetch` to wait on it,
 //!   and SHA-256 rounds to compute.
