@@ -43,5 +43,5 @@ fn main() -> ExitCode {
 fn usage(problem: &str) -> ExitCode {
     eprintln!("error: {problem}");
     eprintln!("usage: network [--clients N]");
-    ExitCode::FAILURE
+    ExitCode::from(2)
 }

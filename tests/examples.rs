@@ -254,6 +254,22 @@ fn tasks_vs_threads_prints_a_table_and_all_start_when_there_is_room() {
 }
 
 #[test]
+fn network_refuses_a_bad_count_as_makerandom_refuses_a_bad_seed() {
+    for (name, args) in [
+        ("network", ["--clients", "0"]),
+        ("makerandom", ["--seed", "x"]),
+    ] {
+        let output = example(name).args(args).output().unwrap();
+        // 2, a usage error, as clap's in tasks_vs_threads.
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("usage: "),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn tasks_vs_threads_refuses_a_bad_count() {
     let output = example("tasks_vs_threads")
         .args(["--tasks", "many"])
