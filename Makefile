@@ -18,12 +18,8 @@ VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
 OUT := build/notebooks
-KERNEL := $(VENV)/share/jupyter/kernels/rust/kernel.json
 # The browser test's Chromium; another build of it can be named here.
 export CHROMIUM ?= /usr/bin/chromium
-# evcxr's cache of compiled crates (`:cache` in notebooks/evcxr.toml) goes to
-# $XDG_CACHE_HOME/evcxr; the kernel we register sets it to this folder.
-EVCXR_CACHE_HOME := $(VENV)/cache
 ROUNDS := 3
 
 # cargo install puts evcxr_jupyter here; Jupyter looks for kernels, config and
@@ -34,7 +30,7 @@ export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
 export JUPYTER_DATA_DIR := $(VENV)/share/jupyter
 export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
-.PHONY: notebooks test setup browser lab refresh bench
+.PHONY: notebooks test setup browser lab refresh bench slots clean-slots
 
 # Execute, coalesce each cell's streams into one output (as Jupyter shows them
 # live) and export, in one Python process.
@@ -48,17 +44,16 @@ test: setup browser
 	cargo test
 	$(PYTHON) -m pytest -rs tests/notebooks
 
-# Checked on every run, so that a missing evcxr_jupyter or kernel comes back.
+# Checked on every run, so that a missing evcxr_jupyter or kernel comes back. The kernel starts
+# through tools/kernel.py, which gives it a warm build slot of its own in .venv/evcxr/ (see
+# docs/speed.md); `warm` fills the first slot, once, so that no reader's first kernel is cold.
 setup: $(VENV)/installed
 	@if ! command -v evcxr_jupyter >/dev/null; then \
 		echo "installing evcxr_jupyter $(EVCXR_VERSION) (about 10 minutes on 2 cores)"; \
 		cargo install --locked evcxr_jupyter --version $(EVCXR_VERSION); \
 	fi
-	@test -f $(KERNEL) || evcxr_jupyter --install
-	@grep -q XDG_CACHE_HOME $(KERNEL) || $(PYTHON) -c 'import json, sys; \
-		path, cache = sys.argv[1:]; spec = json.load(open(path)); \
-		spec.setdefault("env", {})["XDG_CACHE_HOME"] = cache; \
-		json.dump(spec, open(path, "w"), indent=2)' $(KERNEL) $(EVCXR_CACHE_HOME)
+	@$(PYTHON) tools/kernel.py install
+	@$(PYTHON) tools/kernel.py warm
 
 # The browser test drives Debian's Chromium (with Playwright, from .venv). As
 # root, install it when it is missing; otherwise that test is skipped and says
@@ -96,3 +91,11 @@ $(VENV)/installed: notebooks/requirements.txt
 	$(VENV)/bin/pip install --quiet -r notebooks/requirements.txt
 	$(PYTHON) -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
 	touch $@
+
+# The kernels' build slots in .venv/evcxr/: which are warm or taken, and their size; and
+# deleting those no kernel holds (the next kernel compiles cold and warms one again).
+slots: setup
+	$(PYTHON) tools/kernel.py status
+
+clean-slots:
+	$(PYTHON) tools/kernel.py clean

@@ -4,11 +4,11 @@ Each round executes, one after the other:
 
   a. python   benches/original.ipynb, the original's ten code cells verbatim, under ipykernel;
   b. cold     ours, the same work (the `in-n` cells of notebooks/asyncio.ipynb and the `let rt`
-              cell), in a fresh evcxr kernel whose compiled-crate cache has just been emptied:
-              what a reader's first session sees;
-  c. warm     the same again, the cache now filled by b: a reader's next session;
-  d. whole    all of notebooks/asyncio.ipynb, cache warm;
-  e. make     `make notebooks` (execute, coalesce and export every notebook), cache warm.
+              cell), in a fresh evcxr kernel whose build slots (tools/kernel.py) have just been
+              deleted: nothing compiled yet, as before `make setup` warms a slot;
+  c. warm     the same again, in the slot that b left warm: every reader's session;
+  d. whole    all of notebooks/asyncio.ipynb, warm;
+  e. make     `make notebooks` (execute, coalesce and export every notebook), warm.
 
 Rounds alternate, so a change in the machine's load hits every variant alike; the report gives
 medians and the spread (min-max). For each run: end-to-end wall time (nbclient's execute, kernel
@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -61,12 +60,10 @@ def same_work():
     return notebook
 
 
-def kernel_cache_dir():
-    """The evcxr compiled-crate cache of the kernel registered in .venv (the `evcxr` folder
-    under the XDG_CACHE_HOME its kernel.json sets), or None when it uses the home directory's."""
-    spec = Path(os.environ["JUPYTER_PATH"]) / "kernels" / "rust" / "kernel.json"
-    cache_home = json.loads(spec.read_text()).get("env", {}).get("XDG_CACHE_HOME")
-    return Path(cache_home) / "evcxr" if cache_home else None
+def empty_slots():
+    """Delete the kernels' build slots (tools/kernel.py), so that the next kernel compiles our
+    crate and its dependencies from nothing, as on a reader's first day."""
+    subprocess.run([sys.executable, str(ROOT / "tools" / "kernel.py"), "clean"], check=True)
 
 
 class PeakMemory:
@@ -180,9 +177,7 @@ def run_variant(variant):
         notebook = nbformat.read(BENCHES / "original.ipynb", as_version=4)
         return execute(notebook, "python3", BENCHES)
     if variant == "cold":
-        cache = kernel_cache_dir()
-        if cache is not None:
-            shutil.rmtree(cache, ignore_errors=True)
+        empty_slots()
         return execute(same_work(), "rust", NOTEBOOKS)
     if variant == "warm":
         return execute(same_work(), "rust", NOTEBOOKS)
@@ -286,7 +281,7 @@ def table(summaries, rounds):
     other = [v for v in ("whole", "make") if v in summaries]
     if other:
         lines += ["", *render(
-            [["whole runs, warm cache", "wall", "CPU"]]
+            [["whole runs, warm", "wall", "CPU"]]
             + [
                 [
                     {"whole": "notebooks/asyncio.ipynb", "make": "make notebooks"}[v],

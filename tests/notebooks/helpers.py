@@ -66,11 +66,22 @@ class Run:
 
 
 class Kernel:
-    """An evcxr kernel whose working directory is notebooks/, as in Jupyter."""
+    """An evcxr kernel whose working directory is notebooks/ (or `cwd`), as in Jupyter."""
 
-    def __init__(self, **environment):
+    def __init__(self, cwd=NOTEBOOKS, **environment):
         env = {**os.environ, **environment}
-        self.manager, self.client = start_new_kernel(kernel_name="rust", cwd=str(NOTEBOOKS), env=env)
+        self.manager, self.client = start_new_kernel(kernel_name="rust", cwd=str(cwd), env=env)
+
+    @property
+    def pid(self):
+        """The kernel's process: the launcher, which became evcxr_jupyter."""
+        return self.manager.provisioner.process.pid
+
+    def build_dir(self):
+        """The build directory evcxr uses (`EVCXR_TMPDIR`, set by the launcher), or None."""
+        environ = Path(f"/proc/{self.pid}/environ").read_bytes().split(b"\0")
+        found = [v for v in environ if v.startswith(b"EVCXR_TMPDIR=")]
+        return Path(found[0].split(b"=", 1)[1].decode()) if found else None
 
     def run(self, code):
         run = Run(status="")

@@ -1,0 +1,224 @@
+"""The notebook's Jupyter kernel: evcxr, started in a warm build directory of its own.
+
+evcxr compiles every cell with cargo, in a build directory that it deletes when the kernel
+exits, so every new kernel compiles our crate and its dependencies again. Given a directory of
+its own (`EVCXR_TMPDIR`), evcxr leaves it in place, and cargo finds everything it built there
+last time still fresh. Two kernels must never share one (they would write the same `Cargo.toml`
+and `src/lib.rs`), so this launcher keeps a few *slots*, build directories under `.venv/evcxr/`,
+and gives each kernel one of its own for as long as the kernel lives:
+
+    .venv/evcxr/
+        .cargo/config.toml   profile settings for every slot (the cell's crate at opt-level 0)
+        0.lock, 0/           slot 0: the lock that marks it taken, and evcxr's build directory
+        1.lock, 1/           ...
+
+A slot is taken with `flock` on its lock file, inherited by evcxr and the process that runs the
+cells: the operating system frees it when the last of them exits, so a killed kernel never leaves
+a slot taken. A kernel that finds every warm slot taken gets a new slot, made as a copy of a warm
+one (cargo's fingerprints are mtimes, which the copy keeps). There are at most `MAX_SLOTS`; when
+all are taken, evcxr gets a temporary directory, as without this launcher, and compiles cold.
+
+Commands:
+
+    kernel.py launch CONNECTION_FILE   what the kernel spec runs: take a slot, exec evcxr_jupyter
+    kernel.py install                  register the kernel (in $JUPYTER_PATH/kernels/rust)
+    kernel.py warm                     fill a slot, if none is warm yet, by running in-1
+    kernel.py status                   the slots, their size, and which are taken
+    kernel.py clean                    delete the slots that are not taken
+"""
+import argparse
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SLOTS = ROOT / ".venv" / "evcxr"
+MAX_SLOTS = 4
+# Written into every slot's parent, so cargo reads it for every build in a slot. A profile in a
+# config file overrides the one evcxr writes into each slot's Cargo.toml (`opt_level` of
+# notebooks/evcxr.toml, for every crate). `ctx` is the crate evcxr makes of each cell: it changes
+# in every cell and is compiled in every cell, so it is compiled quickest; the code it calls (our
+# crate, tokio) keeps evcxr.toml's level, which the timed demos need. See docs/speed.md.
+CARGO_CONFIG = """\
+# Written by tools/kernel.py for the notebook's evcxr build slots: see docs/speed.md.
+[profile.dev.package.ctx]
+opt-level = 0
+"""
+
+
+def slot_is_warm(slot):
+    return (slot / "target" / "debug" / ".fingerprint").is_dir()
+
+
+def try_lock(index):
+    """The lock of slot `index` as an open file descriptor, or None if a kernel holds it."""
+    fd = os.open(SLOTS / f"{index}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def take_slot():
+    """(slot directory, lock fd) for a new kernel, or (None, None) when every slot is taken.
+
+    A free warm slot first; else a free empty slot, filled with a copy of a warm one if there
+    is one (taken by another kernel: cargo only writes there while that kernel compiles, and
+    what it writes for a cell is rebuilt in every cell anyway)."""
+    SLOTS.mkdir(parents=True, exist_ok=True)
+    config = SLOTS / ".cargo" / "config.toml"
+    if not config.exists() or config.read_text() != CARGO_CONFIG:
+        # Another kernel may be starting too: write aside, then rename over.
+        config.parent.mkdir(exist_ok=True)
+        fresh = config.with_name(f"config.toml.{os.getpid()}")
+        fresh.write_text(CARGO_CONFIG)
+        fresh.replace(config)
+    order = sorted(range(MAX_SLOTS), key=lambda i: not slot_is_warm(SLOTS / str(i)))
+    for index in order:
+        fd = try_lock(index)
+        if fd is None:
+            continue
+        slot = SLOTS / str(index)
+        if not slot_is_warm(slot):
+            warm = next((SLOTS / str(i) for i in order if slot_is_warm(SLOTS / str(i))), None)
+            shutil.rmtree(slot, ignore_errors=True)
+            if warm is not None:
+                # Symlinks and mtimes as they are; a file that vanishes meanwhile is skipped.
+                subprocess.run(["cp", "-a", str(warm), str(slot)], stderr=subprocess.DEVNULL)
+            slot.mkdir(exist_ok=True)
+        # The dylibs of the last kernel's cells: evcxr numbers them from 1 again.
+        for old in (slot / "target" / "debug" / "deps").glob("libcode_*"):
+            old.unlink(missing_ok=True)
+        return slot, fd
+    return None, None
+
+
+def toolchain_bin():
+    """The active toolchain's own `bin`, so that evcxr runs cargo and rustc directly rather than
+    through rustup's proxies (each proxy call resolves the toolchain again)."""
+    try:
+        sysroot = subprocess.run(
+            ["rustc", "--print", "sysroot"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = Path(sysroot) / "bin"
+    return path if (path / "cargo").exists() else None
+
+
+def launch(connection_file):
+    slot, fd = take_slot()
+    env = dict(os.environ)
+    if slot is None:
+        print(
+            f"kernel.py: all {MAX_SLOTS} build slots in {SLOTS} are taken; "
+            "this kernel compiles in a temporary directory",
+            file=sys.stderr,
+        )
+    else:
+        os.set_inheritable(fd, True)
+        env["EVCXR_TMPDIR"] = str(slot)
+    bin_dir = toolchain_bin()
+    if bin_dir is not None:
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    # Jupyter's interrupt (interrupt_mode "signal") sends SIGINT to the kernel's process group.
+    # evcxr must not die of it: ignored here, it stays ignored in evcxr and in the process that
+    # runs the cells, where our crate handles it (see docs/interrupt.md).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    evcxr = shutil.which("evcxr_jupyter", path=env["PATH"])
+    if evcxr is None:
+        sys.exit("kernel.py: evcxr_jupyter is not on PATH; run `make setup`")
+    os.execve(evcxr, [evcxr, "--control_file", connection_file], env)
+
+
+def kernel_dir():
+    return Path(os.environ["JUPYTER_PATH"].split(os.pathsep)[0]) / "kernels" / "rust"
+
+
+def install():
+    """Register the kernel: evcxr's own files (logo, CodeMirror mode), and a kernel.json that
+    starts this launcher with the virtualenv's Python."""
+    spec_dir = kernel_dir()
+    if not (spec_dir / "kernel.js").exists():
+        subprocess.run(["evcxr_jupyter", "--install"], check=True, stdout=subprocess.DEVNULL)
+    spec = {
+        "argv": [sys.executable, "-I", str(Path(__file__).resolve()), "launch", "{connection_file}"],
+        "display_name": "Rust",
+        "language": "rust",
+        "interrupt_mode": "signal",
+    }
+    path = spec_dir / "kernel.json"
+    if not path.exists() or json.loads(path.read_text()) != spec:
+        path.write_text(json.dumps(spec, indent=2) + "\n")
+        print(f"registered the Rust kernel in {spec_dir}")
+
+
+def warm():
+    """Compile the notebook's first cell in a slot, unless a slot is warm already: whichever of
+    `make notebooks`, `make test` and `make lab` comes first leaves a warm slot behind."""
+    if any(slot_is_warm(SLOTS / str(i)) for i in range(MAX_SLOTS)):
+        return
+    import nbformat
+    from jupyter_client.manager import start_new_kernel
+
+    notebook = nbformat.read(ROOT / "notebooks" / "asyncio.ipynb", as_version=4)
+    first = next(c for c in notebook.cells if "in-1" in c.metadata.get("tags", []))
+    print("compiling the notebook's crate and its dependencies into a build slot (once)")
+    manager, client = start_new_kernel(kernel_name="rust", cwd=str(ROOT / "notebooks"))
+    try:
+        reply = client.execute_interactive(first.source, timeout=900, output_hook=lambda m: None)
+        if reply["content"]["status"] != "ok":
+            sys.exit(f"kernel.py: the first cell failed: {reply['content']}")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def status():
+    SLOTS.mkdir(parents=True, exist_ok=True)
+    for index in range(MAX_SLOTS):
+        slot = SLOTS / str(index)
+        if not slot.exists():
+            continue
+        fd = try_lock(index)
+        taken = fd is None
+        if fd is not None:
+            os.close(fd)
+        size = subprocess.run(["du", "-sh", str(slot)], capture_output=True, text=True).stdout
+        state = "taken" if taken else ("warm" if slot_is_warm(slot) else "empty")
+        print(f"slot {index}: {state}, {size.split()[0] if size else '?'}")
+
+
+def clean():
+    SLOTS.mkdir(parents=True, exist_ok=True)
+    for index in range(MAX_SLOTS):
+        fd = try_lock(index)
+        if fd is None:
+            print(f"slot {index} is taken by a running kernel: kept")
+            continue
+        shutil.rmtree(SLOTS / str(index), ignore_errors=True)
+        os.close(fd)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("launch").add_argument("connection_file")
+    for name in ["install", "warm", "status", "clean"]:
+        commands.add_parser(name)
+    args = parser.parse_args()
+    if args.command == "launch":
+        launch(args.connection_file)
+    else:
+        {"install": install, "warm": warm, "status": status, "clean": clean}[args.command]()
+
+
+if __name__ == "__main__":
+    main()
