@@ -102,8 +102,8 @@ lab: setup
 refresh: setup
 	$(PYTHON) tools/notebooks.py --inplace notebooks/*.ipynb
 
-# The notebook against the Python original: see benches/bench.py and README's
-# "Speed". `make bench ROUNDS=5`;
+# The notebook against the Python original: see benches/bench.py and
+# docs/speed.md. `make bench ROUNDS=5`;
 # `make bench ARGS="--json build/bench/results.json"` keeps every run.
 bench: setup
 	$(PYTHON) benches/bench.py --rounds $(ROUNDS) $(ARGS)
