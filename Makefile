@@ -47,7 +47,8 @@ notebooks: setup browser
 	@echo "Executed notebooks and their exports are in $(OUT)/:"
 	@ls -1 $(OUT)
 
-# -rs: a skipped test says why at the end (the browser test without Chromium).
+# -rs: a skipped test says why at the end (the browser and PDF tests without
+# Chromium, the PDF tests without poppler-utils).
 test: setup browser poppler
 	cargo test
 	$(PYTHON) -m pytest -rs tests/notebooks
