@@ -1,14 +1,19 @@
 # The front door. Two commands do all the set-up on a fresh machine that has
 # Rust and Python 3:
 #
-#   make notebooks   execute every notebook, export .ipynb and HTML to build/notebooks/
+#   make notebooks   execute every notebook, export .ipynb, HTML, PDF and Markdown to
+#                    build/notebooks/
 #   make test        cargo test, then execute the notebooks under evcxr and check them
 #   make bench       time the notebook against the Python original (benches/bench.py)
 #
 # Both install what is missing first: evcxr_jupyter (cargo install --locked,
 # about 10 minutes the first time), Jupyter in .venv/, and the evcxr kernel
-# registered inside .venv/, not in your home directory. `make test` also
-# installs Debian's chromium, as root, for the browser test.
+# registered inside .venv/, not in your home directory; the kernel starts through
+# tools/kernel.py, which gives it a warm build slot of its own in .venv/evcxr/
+# (`make slots` lists them, `make clean-slots` deletes them). As root, both also
+# install Debian's chromium (the browser test; the PDF export) and `make test`
+# poppler-utils (the PDF test reads the PDF with pdftotext and pdftoppm).
+# Without Chromium, `make notebooks` skips the PDF and says so.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,7 +23,8 @@ VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
 OUT := build/notebooks
-# The browser test's Chromium; another build of it can be named here.
+# The Chromium that the browser test drives and that prints the PDF; another
+# build of it can be named here.
 export CHROMIUM ?= /usr/bin/chromium
 ROUNDS := 3
 
@@ -30,17 +36,18 @@ export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
 export JUPYTER_DATA_DIR := $(VENV)/share/jupyter
 export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
-.PHONY: notebooks test setup browser lab refresh bench slots clean-slots
+.PHONY: notebooks test setup browser poppler lab refresh bench slots clean-slots
 
 # Execute, coalesce each cell's streams into one output (as Jupyter shows them
 # live) and export, in one Python process.
-notebooks: setup
+notebooks: setup browser
 	$(PYTHON) tools/notebooks.py --out $(OUT) notebooks/*.ipynb
-	@echo "Executed notebooks and their HTML are in $(OUT)/:"
+	@echo "Executed notebooks and their exports are in $(OUT)/:"
 	@ls -1 $(OUT)
 
-# -rs: a skipped test says why at the end (the browser test without Chromium).
-test: setup browser
+# -rs: a skipped test says why at the end (the browser and PDF tests without
+# Chromium, the PDF tests without poppler-utils).
+test: setup browser poppler
 	cargo test
 	$(PYTHON) -m pytest -rs tests/notebooks
 
@@ -55,9 +62,9 @@ setup: $(VENV)/installed
 	@$(PYTHON) tools/kernel.py install
 	@$(PYTHON) tools/kernel.py warm
 
-# The browser test drives Debian's Chromium (with Playwright, from .venv). As
-# root, install it when it is missing; otherwise that test is skipped and says
-# what to install.
+# The browser test and the PDF export drive Debian's Chromium (with Playwright,
+# from .venv). As root, install it when it is missing; otherwise the browser
+# and PDF tests are skipped, and the PDF export, each saying what to install.
 browser:
 	@if [ ! -x $(CHROMIUM) ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -66,7 +73,21 @@ browser:
 			apt-get update -q; \
 			apt-get install -y -q --no-install-recommends chromium; \
 		else \
-			echo "no $(CHROMIUM): the browser test will be skipped (install it with: apt-get install --no-install-recommends chromium)"; \
+			echo "no $(CHROMIUM): the browser test and the PDF export will be skipped (install it with: apt-get install --no-install-recommends chromium)"; \
+		fi; \
+	fi
+
+# The PDF test reads the PDF with poppler's pdftotext and pdftoppm; as root,
+# install them when they are missing (otherwise that test is skipped, saying so).
+poppler:
+	@if ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian's poppler-utils for the PDF test"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get update -q; \
+			apt-get install -y -q --no-install-recommends poppler-utils; \
+		else \
+			echo "no pdftotext/pdftoppm: the PDF test will be skipped (install them with: apt-get install --no-install-recommends poppler-utils)"; \
 		fi; \
 	fi
 
@@ -79,8 +100,8 @@ lab: setup
 refresh: setup
 	$(PYTHON) tools/notebooks.py --inplace notebooks/*.ipynb
 
-# The notebook against the Python original: see benches/bench.py and README's
-# "Speed". `make bench ROUNDS=5`;
+# The notebook against the Python original: see benches/bench.py and
+# docs/speed.md. `make bench ROUNDS=5`;
 # `make bench ARGS="--json build/bench/results.json"` keeps every run.
 bench: setup
 	$(PYTHON) benches/bench.py --rounds $(ROUNDS) $(ARGS)

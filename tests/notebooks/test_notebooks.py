@@ -40,6 +40,25 @@ def test_every_cell_runs_without_error_or_panic(executed):
                 assert not PANIC.search(output.text), f"code cell {index} panicked:\n{output.text}"
 
 
+def unasked_values(notebook):
+    """The first line of each cell whose result is a bare `()`: a value the reader did not ask
+    for (evcxr shows the value of a cell's last expression, and a `for` loop's is `()`)."""
+    return [
+        cell.source.splitlines()[0]
+        for cell in code_cells(notebook)
+        for output in cell.get("outputs", [])
+        if output.output_type == "execute_result" and output.data.get("text/plain", "").strip() == "()"
+    ]
+
+
+def test_no_committed_cell_shows_a_value_the_reader_did_not_ask_for():
+    assert unasked_values(load()) == []
+
+
+def test_no_cell_of_a_fresh_run_shows_a_value_the_reader_did_not_ask_for(executed):
+    assert unasked_values(executed) == []
+
+
 def test_every_original_cell_has_its_mirror():
     tags = [tag_of(cell) for cell in load().cells if tag_of(cell)]
     assert tags == [f"in-{n}" for n in range(1, 11)]

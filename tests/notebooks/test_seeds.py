@@ -2,8 +2,10 @@
 evcxr kernel: integer literals of every size and sign, strings and bytes must
 draw what CPython draws after the same `random.seed(...)`.
 
-One kernel runs In [1] and In [5] (which makes `random`), then one cell per
-seed; the expected numbers come from python3, never typed in.
+One kernel runs In [1] and In [5] as the notebook has them (In [1] brings
+`int!` into scope, In [5] makes `random`), then one cell per seed, typed as a
+reader types it into In [9]; the expected numbers come from python3, never
+typed in, and so does the first integer past u128::MAX.
 """
 import json
 import re
@@ -12,6 +14,11 @@ import subprocess
 import pytest
 
 from helpers import Kernel, load, tagged_cells
+
+# 2**128, u128::MAX + 1, as CPython prints it.
+PAST_U128 = subprocess.run(
+    ["python3", "-c", "print(2**128)"], check=True, capture_output=True, text=True
+).stdout.strip()
 
 # (what the reader types in the cell's `random.seed(...)`, the same seed in Python)
 SEEDS = [
@@ -25,6 +32,7 @@ SEEDS = [
         "int!(170141183460469231731687303715884105728)",
         "170141183460469231731687303715884105728",
     ),
+    (f"int!({PAST_U128})", PAST_U128),
     (
         "int!(123456789012345678901234567890123456789012345678901234567890)",
         "123456789012345678901234567890123456789012345678901234567890",
@@ -72,7 +80,6 @@ def kernel():
     cells = tagged_cells(load())
     for tag in ["in-1", "in-5"]:
         kernel.run_clean(cells[tag].source)
-    kernel.run_clean("use asyncio_rs::int;")
     yield kernel
     kernel.close()
 
