@@ -73,13 +73,15 @@ def test_rc_shared_by_threads_fails_to_compile_with_e0277_and_the_kernel_goes_on
     [index] = [i for i, cell in enumerate(cells) if meant_to_raise(cell)]
     failed = cells[index]
     assert "std::thread::spawn(move || *count.borrow_mut() += 1)" in failed.source
-    errors = [output for output in failed.outputs if output.output_type == "error"]
-    assert len(errors) == 1 and len(failed.outputs) == 1, failed.outputs
-    message = strip_ansi("\n".join(errors[0].traceback))
-    assert "E0277" in message, message
-    assert "`Rc<RefCell<u64>>` cannot be sent between threads safely" in message, message
-    # Nothing else is wrong with the cell: one error, and it is this one.
-    assert message.count("error") == 1 or message.count("E0") == 1, message
+    # evcxr's report of a compile error: one error output, the compiler's
+    # message as its value, the code and the message first in the traceback.
+    [error] = failed.outputs
+    assert error.output_type == "error", failed.outputs
+    assert error.evalue == "`Rc<RefCell<u64>>` cannot be sent between threads safely"
+    message = strip_ansi("\n".join(error.traceback))
+    assert message.startswith("[E0277] Error: `Rc<RefCell<u64>>` cannot be sent between threads safely\n"), message
+    # Nothing else is wrong with the cell: one compiler error, this one.
+    assert len(re.findall(r"\[E\d{4}\] Error:", message)) == 1, message
     # The next cell ran, in the same kernel.
     after = cells[index + 1]
     assert after.execution_count == failed.execution_count + 1
