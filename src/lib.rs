@@ -41,6 +41,9 @@
 //!   the machine's limits.
 //! - [`demos::network`]: network clients as tokio tasks against OS threads
 //!   ("Async IO vs threading", network IO), within the [`limits`].
+//! - [`demos::fire_and_forget`]: writes handed to a task that owns the file,
+//!   state shared by tasks with no lock, and the updates an `.await` in the
+//!   middle loses ("Async IO vs threading", fire-and-forget reads and writes).
 //! - [`demos::blocking_in_async`]: blocking code in an `async fn` stalls the
 //!   event loop; `spawn_blocking` does not ("Async IO vs threading", what
 //!   `await` takes).

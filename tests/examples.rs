@@ -278,3 +278,16 @@ fn tasks_vs_threads_refuses_a_bad_count() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not a count"));
 }
+
+#[test]
+fn fire_and_forget_refuses_an_unknown_argument_with_a_usage_line() {
+    let output = example("fire_and_forget").arg("--pyhton").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown argument \"--pyhton\""), "{stderr}");
+    assert!(
+        stderr.contains("usage: fire_and_forget [--python]"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing runs");
+}

@@ -4,6 +4,7 @@
 
 pub mod blocking_in_async;
 pub mod count;
+pub mod fire_and_forget;
 pub mod makerandom;
 pub mod multiprocessing;
 pub mod network;

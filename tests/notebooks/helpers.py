@@ -143,6 +143,20 @@ def varies(cell):
     return "varies" in cell.metadata.get("tags", [])
 
 
+def meant_to_raise(cell):
+    """Whether a cell is meant to fail with an error, as one that shows a
+    compile error is: Jupyter's own tag for it, `raises-exception`, with which
+    nbclient (and so nbconvert) and JupyterLab's Run All go on to the next
+    cell. Its own test checks that it fails, and how."""
+    return "raises-exception" in cell.metadata.get("tags", [])
+
+
+def meant_to_panic(cell):
+    """Whether a cell is meant to show a panic on stderr (tagged `panics`):
+    evcxr reports it as "ok", and its own test checks the panic."""
+    return "panics" in cell.metadata.get("tags", [])
+
+
 def tagged_cells(notebook):
     return {tag_of(cell): cell for cell in notebook.cells if tag_of(cell)}
 
@@ -153,6 +167,15 @@ def stdout_of(cell):
         output.get("text", "")
         for output in cell.get("outputs", [])
         if output.output_type == "stream" and output.name == "stdout"
+    )
+
+
+def shown_text(cell):
+    """What a cell shows as text/plain, from display data or its result."""
+    return "".join(
+        output.get("data", {}).get("text/plain", "")
+        for output in cell.outputs
+        if output.output_type in ("display_data", "execute_result")
     )
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from helpers import TIMING, cell_with, stdout_of
+from helpers import TIMING, cell_with, shown_text, stdout_of
 
 # The clock checks, in seconds. The stalled counts are in-4's three thread
 # sleeps one after the other, on the event loop instead of the cell's thread:
@@ -27,15 +27,6 @@ ROW = re.compile(r"^(tokio tasks|OS threads) +([\d,]+) +([\d,]+) +\d+\.\d\d +[\d
 
 def number(text):
     return int(text.replace(",", ""))
-
-
-def shown_text(cell):
-    """What a cell shows as text/plain, from display data or its result."""
-    return "".join(
-        output.get("data", {}).get("text/plain", "")
-        for output in cell.outputs
-        if output.output_type in ("display_data", "execute_result")
-    )
 
 
 def table(cell):

@@ -15,6 +15,8 @@ from helpers import (
     code_cells,
     cpython_makerandom,
     load,
+    meant_to_panic,
+    meant_to_raise,
     sanitize,
     stdout_of,
     strip_ansi,
@@ -33,10 +35,12 @@ def whole_stdout(notebook):
 
 
 def test_every_cell_runs_without_error_or_panic(executed):
+    # Except the cells meant to fail, which their own tests check.
     for index, cell in enumerate(code_cells(executed)):
         for output in cell.outputs:
-            assert output.output_type != "error", f"code cell {index}: {output.get('evalue')}"
-            if output.output_type == "stream" and output.name == "stderr":
+            if not meant_to_raise(cell):
+                assert output.output_type != "error", f"code cell {index}: {output.get('evalue')}"
+            if output.output_type == "stream" and output.name == "stderr" and not meant_to_panic(cell):
                 assert not PANIC.search(output.text), f"code cell {index} panicked:\n{output.text}"
 
 
@@ -57,6 +61,16 @@ def test_no_committed_cell_shows_a_value_the_reader_did_not_ask_for():
 
 def test_no_cell_of_a_fresh_run_shows_a_value_the_reader_did_not_ask_for(executed):
     assert unasked_values(executed) == []
+
+
+def test_the_cells_meant_to_fail_are_few_and_say_so():
+    # Each is announced by the markdown cell above it.
+    cells = load().cells
+    for index, cell in enumerate(cells):
+        if meant_to_raise(cell) or meant_to_panic(cell):
+            above = cells[index - 1]
+            assert above.cell_type == "markdown" and "meant" in above.source, cell.source
+    assert sum(meant_to_raise(cell) or meant_to_panic(cell) for cell in cells) == 2
 
 
 def test_every_original_cell_has_its_mirror():
