@@ -22,12 +22,13 @@ Commands:
 
     kernel.py launch CONNECTION_FILE   what the kernel spec runs: take a slot, exec evcxr_jupyter
     kernel.py install                  register the kernel (in $JUPYTER_PATH/kernels/rust)
-    kernel.py warm                     fill a slot, if none is warm yet, by running in-1
+    kernel.py warm                     fill a slot by running in-1, unless one is warm already
     kernel.py status                   the slots, their size, and which are taken
     kernel.py clean                    delete the slots that are not taken
 """
 import argparse
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -39,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SLOTS = ROOT / ".venv" / "evcxr"
 MAX_SLOTS = 4
+# In a slot that `warm` filled: what it was filled from (see warm_stamp).
+STAMP = ".warm"
 # Written into every slot's parent, so cargo reads it for every build in a slot. A profile in a
 # config file overrides the one evcxr writes into each slot's Cargo.toml (`opt_level` of
 # notebooks/evcxr.toml, for every crate). `ctx` is the crate evcxr makes of each cell: it changes
@@ -146,7 +149,8 @@ def install():
     """Register the kernel: evcxr's own files (logo, CodeMirror mode), and a kernel.json that
     starts this launcher with the virtualenv's Python."""
     spec_dir = kernel_dir()
-    if not (spec_dir / "kernel.js").exists():
+    # evcxr_jupyter rewrites kernel.json at its start when version.txt is not its own.
+    if not (spec_dir / "version.txt").exists():
         subprocess.run(["evcxr_jupyter", "--install"], check=True, stdout=subprocess.DEVNULL)
     spec = {
         "argv": [sys.executable, "-I", str(Path(__file__).resolve()), "launch", "{connection_file}"],
@@ -160,22 +164,40 @@ def install():
         print(f"registered the Rust kernel in {spec_dir}")
 
 
+def warm_stamp():
+    """What a warm slot was built from: our crate's manifest and lock file, the notebook's
+    first cell (its `:dep`s) and the profiles. Edits under src/ are cargo's to notice."""
+    notebook = json.loads((ROOT / "notebooks" / "asyncio.ipynb").read_text())
+    first = next(c for c in notebook["cells"] if "in-1" in c.get("metadata", {}).get("tags", []))
+    parts = [(ROOT / "Cargo.toml").read_text(), (ROOT / "Cargo.lock").read_text(),
+             "".join(first["source"]), (ROOT / "notebooks" / "evcxr.toml").read_text(), CARGO_CONFIG]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
 def warm():
-    """Compile the notebook's first cell in a slot, unless a slot is warm already: whichever of
-    `make notebooks`, `make test` and `make lab` comes first leaves a warm slot behind."""
-    if any(slot_is_warm(SLOTS / str(i)) for i in range(MAX_SLOTS)):
+    """Compile the notebook's first cell in a slot, unless a slot is warm for the crate as it
+    is: whichever of `make notebooks`, `make test` and `make lab` comes first leaves a warm slot
+    behind, and so does the first after a change of dependencies."""
+    stamp = warm_stamp()
+    if any((SLOTS / str(i) / STAMP).exists() and (SLOTS / str(i) / STAMP).read_text() == stamp
+           for i in range(MAX_SLOTS)):
         return
     import nbformat
     from jupyter_client.manager import start_new_kernel
 
     notebook = nbformat.read(ROOT / "notebooks" / "asyncio.ipynb", as_version=4)
     first = next(c for c in notebook.cells if "in-1" in c.metadata.get("tags", []))
-    print("compiling the notebook's crate and its dependencies into a build slot (once)")
+    print("compiling the notebook's crate and its dependencies into a build slot")
     manager, client = start_new_kernel(kernel_name="rust", cwd=str(ROOT / "notebooks"))
     try:
+        environ = Path(f"/proc/{manager.provisioner.process.pid}/environ").read_bytes()
+        slot = next((v.split(b"=", 1)[1].decode() for v in environ.split(b"\0")
+                     if v.startswith(b"EVCXR_TMPDIR=")), None)
         reply = client.execute_interactive(first.source, timeout=900, output_hook=lambda m: None)
         if reply["content"]["status"] != "ok":
             sys.exit(f"kernel.py: the first cell failed: {reply['content']}")
+        if slot is not None:
+            (Path(slot) / STAMP).write_text(stamp)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
