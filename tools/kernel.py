@@ -18,6 +18,10 @@ a slot taken. A kernel that finds every warm slot taken gets a new slot, made as
 one (cargo's fingerprints are mtimes, which the copy keeps). There are at most `MAX_SLOTS`; when
 all are taken, evcxr gets a temporary directory, as without this launcher, and compiles cold.
 
+The launcher also sets what makes evcxr's own work cheaper (each measured in docs/speed.md): the
+standard library's sources hidden from its rust-analyzer, the toolchain's `bin` ahead of rustup's
+proxies; and it leaves SIGINT ignored for Jupyter's interrupt (docs/interrupt.md).
+
 Commands:
 
     kernel.py launch CONNECTION_FILE   what the kernel spec runs: take a slot, exec evcxr_jupyter
@@ -128,9 +132,20 @@ def launch(connection_file):
     else:
         os.set_inheritable(fd, True)
         env["EVCXR_TMPDIR"] = str(slot)
+    if "RUST_SRC_PATH" not in env:
+        # evcxr's rust-analyzer would load the standard library's sources (when the toolchain
+        # has rust-src) at the kernel's start and again for the first kept variable: 4 s of CPU
+        # each, here. The notebook writes every kept variable's type out, so the analyzer needs
+        # only the crate graph. A `core` folder with nothing in it is a sysroot without crates.
+        # Set RUST_SRC_PATH to the real library to have std's types inferred and completed.
+        stub = SLOTS / "no-rust-src"
+        (stub / "core").mkdir(parents=True, exist_ok=True)
+        env["RUST_SRC_PATH"] = str(stub)
     bin_dir = toolchain_bin()
     if bin_dir is not None:
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        # evcxr's rust-analyzer looks for cargo in $CARGO before $CARGO_HOME/bin (the proxy).
+        env.setdefault("CARGO", str(bin_dir / "cargo"))
     # Jupyter's interrupt (interrupt_mode "signal") sends SIGINT to the kernel's process group.
     # evcxr must not die of it: ignored here, it stays ignored in evcxr and in the process that
     # runs the cells, where our crate handles it (see docs/interrupt.md).
