@@ -100,8 +100,9 @@ def take_slot():
                 # Symlinks and mtimes as they are; a file that vanishes meanwhile is skipped.
                 subprocess.run(["cp", "-a", str(warm), str(slot)], stderr=subprocess.DEVNULL)
             slot.mkdir(exist_ok=True)
-        # The dylibs of the last kernel's cells: evcxr numbers them from 1 again.
-        for old in (slot / "target" / "debug" / "deps").glob("libcode_*"):
+        # The dylibs of the last kernel's cells (evcxr numbers them from 1 again), a megabyte
+        # or more each, in target/<host triple>/debug/deps.
+        for old in slot.glob("target/*/debug/deps/libcode_*"):
             old.unlink(missing_ok=True)
         return slot, fd
     return None, None

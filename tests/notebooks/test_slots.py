@@ -78,13 +78,19 @@ def test_a_killed_kernel_leaves_its_slot_free():
             pass
 
 
-def test_an_edit_under_src_reaches_the_next_kernel(tmp_path):
-    # A copy of the crate and the notebook folder, as a reader's own checkout.
+def test_an_edit_under_src_reaches_the_next_kernel():
+    # A copy of the crate and the notebook folder, as a reader's own checkout. Always in the
+    # same place: cargo keeps a build of the crate per path in the slot it used.
+    tmp_path = ROOT / ".venv" / "slots-test-checkout"
+    shutil.rmtree(tmp_path, ignore_errors=True)
+    tmp_path.mkdir()
+    # Copied with new mtimes, as a checkout writes them: cargo compares mtimes, and the build of
+    # the last run's edited copy is still in the slot.
     for name in ["Cargo.toml", "Cargo.lock"]:
-        shutil.copy2(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "src", tmp_path / "src")
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "src", tmp_path / "src", copy_function=shutil.copy)
     (tmp_path / "notebooks").mkdir()
-    shutil.copy2(ROOT / "notebooks" / "evcxr.toml", tmp_path / "notebooks" / "evcxr.toml")
+    shutil.copy(ROOT / "notebooks" / "evcxr.toml", tmp_path / "notebooks" / "evcxr.toml")
     show = 'println!("{}", executed_in(Duration::from_millis(1500)));'
 
     def first_cells():
@@ -101,3 +107,4 @@ def test_an_edit_under_src_reaches_the_next_kernel(tmp_path):
     assert 'format!("Executed in  {' in source
     timing.write_text(source.replace('format!("Executed in  {', 'format!("Ran in  {'))
     assert first_cells() == "Ran in  1.50s\n"
+    shutil.rmtree(tmp_path)
