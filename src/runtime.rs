@@ -448,6 +448,9 @@ mod tests {
     fn everything_works_inside_a_task_of_another_runtime() {
         let outer = Runtime::paused().unwrap();
         outer.run(async { every_constructor_and_method() });
-        assert_eq!(outer.run(async { "outer still works" }), "outer still works");
+        assert_eq!(
+            outer.run(async { "outer still works" }),
+            "outer still works"
+        );
     }
 }
