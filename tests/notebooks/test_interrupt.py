@@ -1,0 +1,171 @@
+"""Jupyter's interrupt button, pressed as a reader presses it: through the
+kernel spec (`interrupt_mode` "signal": SIGINT to the kernel's process group),
+by jupyter_client's `interrupt_kernel()`, during the notebook's long cells.
+
+After each press the cell must end with `KeyboardInterrupt` and no panic, and
+`rt`, `random` and `c` must still work; at the end `in-9` and `in-10` print
+what CPython prints for seed 444. Then a blocking cell and a `loop {}`. The
+checks share one kernel and run in file order; sizes are scaled down from
+the notebook's."""
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import Kernel, PANIC, cell_with, cpython_makerandom, load, tagged_cells
+
+KEYBOARD_INTERRUPT = "KeyboardInterrupt"
+BLOCKING = "Interrupt: this cell is running code that does not .await"
+LOST = "Interrupted again: ending the process that runs the cells. Every variable is lost"
+# rt, random and c, used after every interrupt.
+STILL_THERE = 'println!("{} {} {}", rt.run(async { 6 * 7 }), random.randint(1, 1), c.reset().len());'
+
+
+def children(pid):
+    """The process ids whose parent is `pid`, from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += (task / "children").read_text().split()
+    return [int(child) for child in found]
+
+
+def cell_process(kernel):
+    """The process that runs the cells: evcxr's child with EVCXR_IS_RUNTIME."""
+    pid = kernel.manager.provisioner.process.pid
+    found = [
+        child for child in children(pid)
+        if b"EVCXR_IS_RUNTIME=1" in Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def threads_of(pid):
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^Threads:\s+(\d+)", status, re.M).group(1))
+
+
+def sockets_of(pid):
+    fds = Path(f"/proc/{pid}/fd")
+    count = 0
+    for fd in fds.iterdir():
+        try:
+            count += fd.readlink().name.startswith("socket:")
+        except FileNotFoundError:
+            pass
+    return count
+
+
+def assert_interrupted(run):
+    """The cell ended at the press with Python's word, once, and no panic."""
+    assert len(run.pressed) == 1, run.pressed
+    assert run.stderr.splitlines().count(KEYBOARD_INTERRUPT) == 1, run.stderr
+    assert BLOCKING not in run.stderr, run.stderr
+    assert not PANIC.search(run.stderr), run.stderr
+    assert run.status == "ok" and not run.errors, run.errors
+
+
+def assert_still_there(kernel):
+    assert kernel.run_clean(STILL_THERE).stdout == "42 1 4\n"
+
+
+@pytest.fixture(scope="module")
+def session():
+    """A kernel that has run the notebook's cells up to `in-9`, with `rt`,
+    `random`, `c` and the pool section's server and pool."""
+    kernel = Kernel()
+    notebook = load()
+    cells = tagged_cells(notebook)
+    for tag in ["in-1", "in-2", "in-5", "in-6", "in-7", "in-8"]:
+        kernel.run_clean(cells[tag].source)
+    for marker in ["let rt: Runtime", "use asyncio_rs::demos::tasks_vs_threads::",
+                   "use asyncio_rs::demos::network;", "let pool: Pool", "async fn fetch_and_hash"]:
+        kernel.run_clean(cell_with(notebook, marker).source)
+    yield kernel, notebook, cells
+    kernel.close()
+
+
+def test_in_10_stops_within_half_a_second_and_every_variable_survives(session):
+    kernel, _, cells = session
+    kernel.run_clean(cells["in-9"].source)
+    run = kernel.run(cells["in-10"].source, presses=[("Initiated makerandom(0)", 3)])
+    assert_interrupted(run)
+    assert run.ended - run.pressed[0] < 0.5
+    # It printed what it printed up to the press: the start of seed 444's lines.
+    assert cpython_makerandom("--seed", "444").startswith(run.stdout)
+    assert "Finished: makerandom(0)" not in run.stdout
+    assert_still_there(kernel)
+
+
+def test_the_threads_comparison_joins_its_threads(session):
+    kernel, _, _ = session
+    pid = cell_process(kernel)
+    before = threads_of(pid)
+    # Pressed while the tasks run, then while the threads start.
+    for code, delay in [
+        ('println!("comparing");\ntasks_vs_threads::compare(&rt, &[1_000, 10_000], &[100, 1_000])?', 0.5),
+        ('println!("starting threads");\ntasks_vs_threads::threads(10_000)?', 0.2),
+    ]:
+        run = kernel.run(code, presses=[(code.split('"')[1], delay)])
+        assert_interrupted(run)
+        assert threads_of(pid) == before, "threads are left"
+    assert_still_there(kernel)
+
+
+def test_the_network_demo_closes_its_connections_and_servers(session):
+    kernel, _, _ = session
+    pid = cell_process(kernel)
+    before = sockets_of(pid), threads_of(pid)
+    for delay in [0.3, 1.5]:
+        run = kernel.run('println!("clients");\nnetwork::compare(10_000)?', presses=[("clients", delay)])
+        assert_interrupted(run)
+        assert (sockets_of(pid), threads_of(pid)) == before, "sockets or threads are left"
+    assert_still_there(kernel)
+
+
+def test_an_interrupted_pool_call_leaves_no_worker_and_the_pool_serves_the_next(session):
+    kernel, notebook, _ = session
+    pid = cell_process(kernel)
+    run = kernel.run(
+        'println!("mapping");\n'
+        "let many: Vec<Result<(u32, u32, String), JobError>> =\n"
+        "    rt.run(pool.map(0..64, move |n| fetch_and_hash(address, n)));",
+        presses=[("mapping", 0.5)],
+    )
+    assert_interrupted(run)
+    assert children(pid) == [], "worker processes are left"
+    again = kernel.run_clean(cell_with(notebook, "rt.run(pool.apply(").source)
+    assert again.stdout.startswith("item 8: worker process ")
+    assert children(pid) == []
+    assert_still_there(kernel)
+
+
+def test_in_9_and_in_10_then_print_what_cpython_prints_for_444(session):
+    kernel, _, cells = session
+    kernel.run_clean(cells["in-9"].source)
+    assert kernel.run_clean(cells["in-10"].source).stdout == cpython_makerandom("--seed", "444")
+
+
+def test_a_blocking_cell_is_told_and_runs_to_its_end(session):
+    kernel, _, _ = session
+    run = kernel.run(
+        'println!("sleeping");\nstd::thread::sleep(Duration::from_secs(3));\nprintln!("woke up");',
+        presses=[("sleeping", 1)],
+    )
+    assert run.status == "ok" and not run.errors, run.errors
+    assert run.stdout == "sleeping\nwoke up\n"
+    assert run.stderr.count(BLOCKING) == 1, run.stderr
+    assert KEYBOARD_INTERRUPT not in run.stderr.splitlines()
+    # The press went with the cell: the next run is not interrupted.
+    assert_still_there(kernel)
+
+
+def test_a_loop_ends_the_process_at_the_second_press_and_the_next_cell_answers(session):
+    kernel, _, _ = session
+    run = kernel.run('println!("looping");\nloop {}', presses=[("looping", 1), (BLOCKING, 0.5)])
+    assert len(run.pressed) == 2
+    assert run.stderr.count(BLOCKING) == 1 and LOST in run.stderr, run.stderr
+    assert run.status == "error"
+    assert kernel.run_clean('println!("{}", 6 * 7);').stdout == "42\n"
+    # The variables went with the process, as the message said.
+    assert kernel.run("rt").status == "error"
