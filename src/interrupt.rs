@@ -14,9 +14,10 @@
 //!   cell stops at its next `.await`. A second press ends the process, as
 //!   plain evcxr does on every press, and says that every variable is lost;
 //!   evcxr starts a fresh process for the next cell.
-//! - Blocking loops of this crate (the threads of the demos) ask
-//!   [`requested`] between steps, stop starting work, finish what they
-//!   started, and then call [`checkpoint`].
+//! - Blocking loops of this crate (the threads of the demos) hold a
+//!   [`Checking`] guard, ask [`requested`] between steps, stop starting
+//!   work, finish what they started, and then call [`checkpoint`]: no
+//!   "blocking" message for them.
 //! - A press while no cell runs does nothing.
 //!
 //! # How it gets here
@@ -127,14 +128,16 @@ impl fmt::Display for KeyboardInterrupt {
 }
 
 /// Whether the reader has pressed interrupt and the cell has not stopped yet.
-/// A blocking loop asks between steps, stops starting work when it is
-/// `true`, finishes what it started, then calls [`checkpoint`]. Asking tells
-/// the interrupt that the cell is on its way out, so the reader is not told
-/// that it blocks. Always `false` outside the kernel.
+/// Always `false` outside the kernel.
+///
+/// A blocking loop (threads, blocking sockets) holds a [`Checking`] while it
+/// runs, asks between steps, stops starting work when it is `true`, finishes
+/// what it started, then calls [`checkpoint`].
 ///
 /// ```
 /// use asyncio_rs::interrupt;
 ///
+/// let checking = interrupt::checking();
 /// let mut done = 0;
 /// for _ in 0..3 {
 ///     if interrupt::requested() {
@@ -142,21 +145,40 @@ impl fmt::Display for KeyboardInterrupt {
 ///     }
 ///     done += 1;
 /// }
+/// drop(checking);
 /// interrupt::checkpoint();
 /// assert_eq!(done, 3);
 /// ```
 pub fn requested() -> bool {
-    shared().is_some_and(|shared| {
-        let mut state = shared.lock();
-        match state.pending.as_mut() {
-            Some(pending) => {
-                pending.acknowledged = true;
-                shared.changed.notify_all();
-                true
-            }
-            None => false,
+    shared().is_some_and(|shared| shared.lock().pending.is_some())
+}
+
+/// Says, for as long as the returned guard lives, that the calling code asks
+/// [`requested`] between its steps and ends with [`checkpoint`]: a press then
+/// is not reported as blocking, since the code stops by itself, even while
+/// it waits for the threads it started. See [`requested`].
+pub fn checking() -> Checking {
+    let shared = shared();
+    if let Some(shared) = shared {
+        shared.lock().checking += 1;
+        shared.changed.notify_all();
+    }
+    Checking { shared }
+}
+
+/// The guard of [`checking`].
+#[derive(Debug)]
+#[must_use = "a press is reported as blocking once the guard is dropped"]
+pub struct Checking {
+    shared: Option<&'static Shared>,
+}
+
+impl Drop for Checking {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared {
+            shared.lock().checking -= 1;
         }
-    })
+    }
 }
 
 /// Ends the cell with `KeyboardInterrupt` if the reader has pressed
@@ -244,7 +266,7 @@ struct Shared {
     /// The process that installed the handler; a forked child is another.
     pid: u32,
     state: Mutex<State>,
-    /// Signalled when a press is answered or acknowledged.
+    /// Signalled when a press is answered or code starts checking.
     changed: Condvar,
 }
 
@@ -252,20 +274,21 @@ struct Shared {
 struct State {
     /// Presses so far, answered or not.
     presses: u64,
-    /// The press that no cell has answered yet.
-    pending: Option<Pending>,
+    /// When the press that no cell has answered yet came: a press
+    /// [`GRACE`] later, while it is still pending, ends the process.
+    pending: Option<Instant>,
+    /// How many [`Checking`] guards live: code that stops by itself.
+    checking: usize,
     /// The threads waiting in `join`, to wake on a press.
     waiters: Vec<(u64, Thread)>,
     next_waiter: u64,
 }
 
-#[derive(Debug)]
-struct Pending {
-    /// When it came: a press [`GRACE`] later, while it is still pending,
-    /// ends the process.
-    at: Instant,
-    /// A blocking loop has seen it and is stopping: not a blocked cell.
-    acknowledged: bool,
+impl State {
+    /// A press is pending, and no code that checks for it is running.
+    fn blocked(&self) -> bool {
+        self.pending.is_some() && self.checking == 0
+    }
 }
 
 impl Shared {
@@ -280,8 +303,8 @@ impl Shared {
             state.pending = None;
             return;
         }
-        if let Some(pending) = &state.pending {
-            if pending.at.elapsed() < GRACE {
+        if let Some(pressed) = state.pending {
+            if pressed.elapsed() < GRACE {
                 // A double click: the cell has not had the time to answer
                 // the first press.
                 return;
@@ -292,20 +315,15 @@ impl Shared {
             unsafe { libc::_exit(EXIT_STATUS) };
         }
         state.presses += 1;
-        state.pending = Some(Pending {
-            at: Instant::now(),
-            acknowledged: false,
-        });
+        state.pending = Some(Instant::now());
         for (_, waiter) in &state.waiters {
             waiter.unpark();
         }
         let (state, _) = self
             .changed
-            .wait_timeout_while(state, GRACE, |state| {
-                state.pending.as_ref().is_some_and(|p| !p.acknowledged)
-            })
+            .wait_timeout_while(state, GRACE, |state| state.blocked())
             .unwrap_or_else(PoisonError::into_inner);
-        if state.pending.as_ref().is_some_and(|p| !p.acknowledged) {
+        if state.blocked() {
             eprintln!("{BLOCKING_MESSAGE}");
         }
     }

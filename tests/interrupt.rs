@@ -107,7 +107,7 @@ fn an_interrupted_pool_call_leaves_no_worker_and_the_pool_serves_the_next() {
 }
 
 #[test]
-fn a_blocking_loop_that_asks_stops_without_the_blocking_message() {
+fn a_blocking_loop_that_checks_stops_without_the_blocking_message() {
     assert_ran(&run_child("asks"), &[MESSAGE]);
 }
 
@@ -279,6 +279,7 @@ fn asks_scenario() {
     // A blocking loop that asks between steps (the demos' threads), and
     // takes longer than the grace to wind down.
     interrupted(|| {
+        let checking = interrupt::checking();
         let start = Instant::now();
         while !interrupt::requested() {
             assert!(
@@ -288,6 +289,7 @@ fn asks_scenario() {
             thread::sleep(Duration::from_millis(10));
         }
         thread::sleep(interrupt::GRACE * 2);
+        drop(checking);
         interrupt::checkpoint();
     });
 }

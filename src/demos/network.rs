@@ -157,6 +157,7 @@ pub async fn tasks(addr: SocketAddr, clients: usize) -> io::Result<usize> {
 /// assert_eq!(network::threads(server.addr(), 10).unwrap(), 10);
 /// ```
 pub fn threads(addr: SocketAddr, clients: usize) -> io::Result<usize> {
+    let checking = interrupt::checking();
     let mut running = Vec::with_capacity(clients);
     let mut refused = None;
     for id in 0..clients {
@@ -183,6 +184,7 @@ pub fn threads(addr: SocketAddr, clients: usize) -> io::Result<usize> {
                 .map_err(|_| io::Error::other("a client thread panicked"))?,
         );
     }
+    drop(checking);
     interrupt::checkpoint();
     if let Some(error) = refused {
         return Err(error);

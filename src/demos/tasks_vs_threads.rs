@@ -66,6 +66,7 @@ pub async fn sleeping_tasks(n: u64) {
 /// assert!(stop.unwrap().to_string().starts_with("stopped at 10 threads: vm.max_map_count"));
 /// ```
 pub fn sleeping_threads(requested: u64, limits: &Limits) -> (u64, Option<Stop>) {
+    let checking = interrupt::checking();
     let headroom = limits.thread_headroom();
     let allowed = requested.min(headroom.count);
     let mut handles = Vec::with_capacity(allowed as usize);
@@ -90,6 +91,7 @@ pub fn sleeping_threads(requested: u64, limits: &Limits) -> (u64, Option<Stop>) 
     for handle in handles {
         handle.join().expect("a sleeping thread does not panic");
     }
+    drop(checking);
     interrupt::checkpoint();
     (started, stop)
 }

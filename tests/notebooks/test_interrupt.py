@@ -169,3 +169,27 @@ def test_a_loop_ends_the_process_at_the_second_press_and_the_next_cell_answers(s
     assert kernel.run_clean('println!("{}", 6 * 7);').stdout == "42\n"
     # The variables went with the process, as the message said.
     assert kernel.run("rt").status == "error"
+
+
+def test_in_evcxr_async_mode_every_constructor_works_and_a_run_is_interrupted(session):
+    # Last: after a top-level `.await`, evcxr wraps every cell in a tokio
+    # runtime of its own (here in the fresh process the loop left).
+    kernel, _, _ = session
+    kernel.run_clean('tokio::time::sleep(Duration::from_millis(1)).await;')
+    run = kernel.run_clean(
+        """
+        let rt: Runtime = Runtime::new().expect("start the event loop");
+        {
+            let paused: Runtime = Runtime::paused().expect("start a paused event loop");
+            let hour = paused.spawn(async { tokio::time::sleep(Duration::from_secs(3600)).await; "an hour" });
+            println!("{} {} {}", rt.run(async { 1 }), paused.run(hour).unwrap(), asyncio_rs::runtime::run(async { 3 }));
+        }
+        """
+    )
+    assert run.stdout == "1 an hour 3\n"
+    run = kernel.run(
+        'println!("waiting");\nrt.run(async { tokio::time::sleep(Duration::from_secs(3600)).await });',
+        presses=[("waiting", 0.5)],
+    )
+    assert_interrupted(run)
+    assert kernel.run_clean('println!("{}", rt.run(async { 6 * 7 }));').stdout == "42\n"
