@@ -48,7 +48,8 @@
 //! A thread of the installing copy reads it and does the rest: it counts the
 //! press and wakes every thread waiting in `Runtime::run`, which cancels its
 //! task and, once the task is dropped, *answers* the press: it prints
-//! `KeyboardInterrupt` and unwinds with a [`KeyboardInterrupt`] payload
+//! `KeyboardInterrupt` (on standard output, which evcxr, unlike standard
+//! error, delivers before it reports the cell done) and unwinds with a [`KeyboardInterrupt`] payload
 //! through `resume_unwind`, which calls no panic hook. evcxr's `catch_unwind`
 //! around the cell catches it, as it catches a panic, and keeps the variables
 //! that earlier cells made (those the cell was making are dropped, as in
@@ -248,7 +249,7 @@ pub(crate) fn join<T>(mut task: JoinHandle<T>) -> Result<T, JoinError> {
 /// Answers the pending press, if any, and unwinds with [`KeyboardInterrupt`].
 fn raise(shared: &Shared) -> ! {
     if answer(shared) {
-        eprintln!("{MESSAGE}");
+        say(MESSAGE);
     }
     panic::resume_unwind(Box::new(KeyboardInterrupt))
 }
@@ -258,6 +259,22 @@ fn answer(shared: &Shared) -> bool {
     let answered = shared.lock().pending.take().is_some();
     shared.changed.notify_all();
     answered
+}
+
+/// Prints `message` as one line on standard output, in one `write`: no
+/// lock, no buffer of any copy of std (the process may end right after), and
+/// whole between other lines.
+///
+/// Standard output, not standard error: evcxr reads a cell's standard output
+/// up to the end of the cell before it reports the cell done, and the lines
+/// printed just before the process dies go into its error message; what the
+/// cell writes on standard error last can reach Jupyter after the cell is
+/// over, when no page shows it any more.
+fn say(message: &str) {
+    let line = format!("{message}\n");
+    // SAFETY: writes from a live buffer. A failed write has no better place
+    // to go.
+    unsafe { libc::write(libc::STDOUT_FILENO, line.as_ptr().cast(), line.len()) };
 }
 
 /// The process-wide state, one for every copy of the crate.
@@ -309,7 +326,7 @@ impl Shared {
                 // the first press.
                 return;
             }
-            eprintln!("{LOST_MESSAGE}");
+            say(LOST_MESSAGE);
             // SAFETY: ends the process at once, running nothing of it: other
             // threads may hold any lock (the cell's own included).
             unsafe { libc::_exit(EXIT_STATUS) };
@@ -324,7 +341,7 @@ impl Shared {
             .wait_timeout_while(state, GRACE, |state| state.blocked())
             .unwrap_or_else(PoisonError::into_inner);
         if state.blocked() {
-            eprintln!("{BLOCKING_MESSAGE}");
+            say(BLOCKING_MESSAGE);
         }
     }
 

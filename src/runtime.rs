@@ -133,7 +133,9 @@ impl Runtime {
     /// counterpart of `await main()` at the top of an IPython cell.
     ///
     /// A panic inside the future is raised again here, in the caller; the
-    /// runtime keeps working for the next call. Futures that tokio creates
+    /// runtime keeps working for the next call. In the notebook's kernel,
+    /// Jupyter's interrupt drops the future and ends the cell with
+    /// `KeyboardInterrupt` ([`interrupt`](crate::interrupt)). Futures that tokio creates
     /// eagerly, such as `sleep(d)`, need the runtime when they are made: wrap
     /// them, `rt.run(async { sleep(d).await })`.
     ///
@@ -161,6 +163,9 @@ impl Runtime {
             !self.on_event_loop(),
             "Runtime::run was called from a task on its own event loop; .await the future instead"
         );
+        // A press that came while the cell was blocking: the future is not
+        // started at all (the event loop would run it before `join` looks).
+        interrupt::checkpoint();
         match interrupt::join(self.spawn(future)) {
             Ok(output) => output,
             Err(error) if error.is_panic() => panic::resume_unwind(error.into_panic()),
