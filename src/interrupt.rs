@@ -266,10 +266,9 @@ fn answer(shared: &Shared) -> bool {
 /// whole between other lines.
 ///
 /// Standard output, not standard error: evcxr reads a cell's standard output
-/// up to the end of the cell before it reports the cell done, and the lines
-/// printed just before the process dies go into its error message; what the
-/// cell writes on standard error last can reach Jupyter after the cell is
-/// over, when no page shows it any more.
+/// up to the end of the cell before it reports the cell done; what the cell
+/// writes on standard error last can reach Jupyter after the cell is over,
+/// when no page shows it any more.
 fn say(message: &str) {
     let line = format!("{message}\n");
     // SAFETY: writes from a live buffer. A failed write has no better place

@@ -172,8 +172,9 @@ def test_a_loop_ends_the_process_at_the_second_press_and_the_next_cell_answers(s
     run = kernel.run('println!("looping");\nloop {}', presses=[("looping", 1), (BLOCKING, 0.5)])
     assert len(run.pressed) == 2
     assert run.stdout.count(BLOCKING) == 1, run.stdout
-    # What the process printed last is in evcxr's error: "Subprocess terminated".
-    assert run.status == "error" and LOST in run.errors[0], run.errors
+    assert LOST in run.stdout, run.stdout
+    assert run.status == "error", run.errors
+    assert run.errors == ["Error: Subprocess terminated with status: exit status: 130"]
     assert kernel.run_clean('println!("{}", 6 * 7);').stdout == "42\n"
     # The variables went with the process, as the message said.
     assert kernel.run("rt").status == "error"
