@@ -25,7 +25,8 @@
 //! The kernel is started with `SIGINT` ignored and `"interrupt_mode":
 //! "signal"`, so that Jupyter's interrupt is a `SIGINT` to the kernel's whole
 //! process group that evcxr_jupyter itself ignores. The process that runs the
-//! cells inherits the ignored disposition; the first [`Runtime`] made there
+//! cells inherits the ignored disposition; the first
+//! [`Runtime`](crate::runtime::Runtime) made there
 //! (evcxr's runtime process, `EVCXR_IS_RUNTIME`, with `SIGINT` ignored) takes
 //! the signal over. Anywhere else (a program, a test, a kernel without that
 //! launcher) nothing changes: Ctrl-C stays what it was.
@@ -34,7 +35,7 @@
 //!
 //! evcxr links a fresh copy of this crate into every cell, each with its own
 //! statics, while a `SIGINT` handler is process-wide. So there is one
-//! [`Shared`] state, made by the copy that installs the handler, leaked (it
+//! `Shared` state, made by the copy that installs the handler, leaked (it
 //! lives as long as the process; evcxr never unloads a cell), and published
 //! in an environment variable, `ASYNCIO_RS_INTERRUPTS`: the process id, the
 //! state's address and its size. Every other copy finds it there (the process
@@ -49,17 +50,18 @@
 //! press and wakes every thread waiting in `Runtime::run`, which cancels its
 //! task and, once the task is dropped, *answers* the press: it prints
 //! `KeyboardInterrupt` (on standard output, which evcxr, unlike standard
-//! error, delivers before it reports the cell done) and unwinds with a [`KeyboardInterrupt`] payload
-//! through `resume_unwind`, which calls no panic hook. evcxr's `catch_unwind`
-//! around the cell catches it, as it catches a panic, and keeps the variables
-//! that earlier cells made (those the cell was making are dropped, as in
-//! Python an assignment that never ran). A press is answered once, so one
+//! error, delivers before it reports the cell done) and unwinds with a
+//! [`KeyboardInterrupt`] payload through `resume_unwind`, which calls no
+//! panic hook. evcxr's `catch_unwind` around the cell catches it, as it
+//! catches a panic, and keeps the variables that earlier cells made (those
+//! the cell itself defines are lost, even one assigned before the press:
+//! evcxr stores them when the cell ends). A press is answered once, so one
 //! press prints one message, however many copies and runtimes are involved.
 //! A press not answered within [`GRACE`] is the blocking case: the thread
 //! says so, and a press while it is still unanswered calls `_exit` (a press
-//! sooner than that is a double click: the same interrupt).
-//! The thread knows that no cell is running when the main thread is reading
-//! evcxr's next command from standard input (`/proc/self/task/PID/syscall`).
+//! sooner than that is a double click: the same interrupt). The thread knows
+//! that no cell is running when the main thread is reading evcxr's next
+//! command from standard input (`/proc/self/task/PID/syscall`).
 //!
 //! A pool worker is forked with the handler; the handler does nothing in a
 //! process other than the one that installed it, so the workers live on until

@@ -135,7 +135,7 @@ impl Runtime {
     /// A panic inside the future is raised again here, in the caller; the
     /// runtime keeps working for the next call. In the notebook's kernel,
     /// Jupyter's interrupt drops the future and ends the cell with
-    /// `KeyboardInterrupt` ([`interrupt`](crate::interrupt)). Futures that tokio creates
+    /// `KeyboardInterrupt` ([`interrupt`]). Futures that tokio creates
     /// eagerly, such as `sleep(d)`, need the runtime when they are made: wrap
     /// them, `rt.run(async { sleep(d).await })`.
     ///
