@@ -8,6 +8,7 @@ what CPython prints for seed 444. Then a blocking cell and a `loop {}`. The
 checks share one kernel and run in file order; sizes are scaled down from
 the notebook's."""
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -164,6 +165,14 @@ def test_a_blocking_cell_is_told_and_runs_to_its_end(session):
     [told] = [line for line in run.stdout.splitlines() if line.startswith(BLOCKING)]
     assert run.stdout == f"sleeping\n{told}\nwoke up\n"
     # The press went with the cell: the next run is not interrupted.
+    assert_still_there(kernel)
+
+
+def test_a_press_while_no_cell_runs_does_nothing(session):
+    kernel, _, _ = session
+    kernel.manager.interrupt_kernel()
+    # Time for the press to arrive; a message would show in the next cell's output.
+    time.sleep(1)
     assert_still_there(kernel)
 
 
