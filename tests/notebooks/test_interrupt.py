@@ -99,7 +99,9 @@ def test_in_10_stops_within_half_a_second_and_every_variable_survives(session):
     kernel.run_clean(cells["in-9"].source)
     run = kernel.run(cells["in-10"].source, presses=[("Initiated makerandom(0)", 3)])
     assert_interrupted(run)
-    assert run.ended - run.pressed[0] < 0.5
+    stopped = run.ended - run.pressed[0]
+    assert stopped < 0.5
+    print(f"in-10 stopped {stopped * 1000:.0f} ms after the press")
     # It printed what it printed up to the press: the start of seed 444's lines.
     assert cpython_makerandom("--seed", "444").startswith(printed_before(run))
     assert "Finished: makerandom(0)" not in run.stdout
