@@ -251,6 +251,8 @@ pub(crate) fn join<T>(mut task: JoinHandle<T>) -> Result<T, JoinError> {
 /// Answers the pending press, if any, and unwinds with [`KeyboardInterrupt`].
 fn raise(shared: &Shared) -> ! {
     if answer(shared) {
+        // What the cell printed without a newline goes first.
+        let _ = io::Write::flush(&mut io::stdout());
         say(MESSAGE);
     }
     panic::resume_unwind(Box::new(KeyboardInterrupt))
