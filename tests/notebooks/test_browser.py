@@ -256,7 +256,7 @@ def wait_until_finished(page, tag, before, timeout):
       const cell = panel.content.widgets.find(
         cell => (cell.model.getMetadata('tags') ?? []).includes(tag));
       const prompt = cell.node.querySelector('.jp-InputPrompt').textContent.trim();
-      return /^\[\d+\]:$/.test(prompt) && prompt !== before
+      return /^\\[\\d+\\]:$/.test(prompt) && prompt !== before
         && panel.sessionContext.session?.kernel?.status === 'idle';
     }""", f"{tag} finished", timeout=timeout, arg=[tag, before])
 
