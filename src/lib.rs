@@ -10,6 +10,11 @@
 //! - [`runtime`]: one tokio runtime that lives across notebook cells, and
 //!   `run`, the counterpart of `asyncio.run`.
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.
+//! - [`interrupt`]: Jupyter's interrupt button in the kernel: a cell waiting
+//!   in `run` stops with `KeyboardInterrupt`, every variable kept; a blocking
+//!   cell is told so, and a second press ends the process.
+//! - [`interrupt`]: Jupyter's interrupt button in the kernel: a cell waiting
+//!   in `run` stops with `KeyboardInterrupt`, every variable kept.
 //! - [`pool`]: a pool of worker processes that run async functions, closures
 //!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux).
 //! - [`random`]: a generator that gives the same numbers as CPython's `random`
@@ -55,6 +60,7 @@ pub mod chart;
 pub mod colors;
 pub mod demos;
 pub mod gather;
+pub mod interrupt;
 pub mod limits;
 pub mod loopback;
 pub mod memory;

@@ -39,9 +39,7 @@
 use std::future::Future;
 use std::io;
 use std::panic;
-use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
@@ -49,6 +47,8 @@ use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+use crate::interrupt;
 
 /// A tokio runtime driven by its own event-loop thread.
 ///
@@ -102,20 +102,28 @@ impl Runtime {
             .start_paused(paused)
             .build()?;
         let handle = runtime.handle().clone();
-        let clock_origin = paused.then(|| runtime.block_on(async { Instant::now() }));
         let (stop, stopped) = oneshot::channel::<()>();
+        // The paused clock's origin is read on the event loop: the caller's
+        // thread may be inside another runtime (a `#[tokio::test]`, a cell in
+        // evcxr's async mode, a task), where `block_on` would panic.
+        let (origin_tx, origin_rx) = mpsc::channel::<Instant>();
         let event_loop = thread::Builder::new()
             .name("event-loop".to_string())
             .spawn(move || {
                 // Drive every task until the `Runtime` is dropped; dropping
                 // `runtime` afterwards cancels what is left.
                 runtime.block_on(async {
+                    let _ = origin_tx.send(Instant::now());
                     let _ = stopped.await;
                 });
             })?;
+        let origin = origin_rx
+            .recv()
+            .map_err(|_| io::Error::other("the event loop ended as it started"))?;
+        interrupt::enable();
         Ok(Runtime {
             handle,
-            clock_origin,
+            clock_origin: paused.then_some(origin),
             stop: Some(stop),
             event_loop: Some(event_loop),
         })
@@ -125,7 +133,9 @@ impl Runtime {
     /// counterpart of `await main()` at the top of an IPython cell.
     ///
     /// A panic inside the future is raised again here, in the caller; the
-    /// runtime keeps working for the next call. Futures that tokio creates
+    /// runtime keeps working for the next call. In the notebook's kernel,
+    /// Jupyter's interrupt drops the future and ends the cell with
+    /// `KeyboardInterrupt` ([`interrupt`]). Futures that tokio creates
     /// eagerly, such as `sleep(d)`, need the runtime when they are made: wrap
     /// them, `rt.run(async { sleep(d).await })`.
     ///
@@ -153,7 +163,10 @@ impl Runtime {
             !self.on_event_loop(),
             "Runtime::run was called from a task on its own event loop; .await the future instead"
         );
-        match wait(self.spawn(future)) {
+        // A press that came while the cell was blocking: the future is not
+        // started at all (the event loop would run it before `join` looks).
+        interrupt::checkpoint();
+        match interrupt::join(self.spawn(future)) {
             Ok(output) => output,
             Err(error) if error.is_panic() => panic::resume_unwind(error.into_panic()),
             Err(error) => panic!("the event loop dropped the future: {error}"),
@@ -272,31 +285,10 @@ async fn back_on_the_millisecond_grid(origin: Instant) {
     }
 }
 
-/// Blocks this thread until `future` is ready, without entering any tokio
-/// runtime: the caller may be inside one.
-fn wait<F: Future>(future: F) -> F::Output {
-    struct Unpark(thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut context = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
-        }
-        thread::park();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
     use tokio::time::{Instant, sleep};
 
     #[test]
@@ -422,15 +414,48 @@ mod tests {
         assert_eq!(run(async { "plain" }), "plain");
     }
 
-    #[tokio::test]
-    async fn run_works_inside_a_current_thread_runtime() {
-        // tokio's own `Runtime::block_on` would panic here.
+    /// Every constructor and method of `Runtime`, and the free `run`, with
+    /// the paused clock still jumping.
+    fn every_constructor_and_method() {
+        for rt in [Runtime::new().unwrap(), Runtime::paused().unwrap()] {
+            let task = rt.spawn(async {
+                sleep(Duration::from_millis(20)).await;
+                "spawned"
+            });
+            assert_eq!(rt.run(async { 6 * 7 }), 42);
+            assert_eq!(rt.run(task).unwrap(), "spawned");
+            drop(rt);
+        }
+        let paused = Runtime::paused().unwrap();
+        let waited = paused.run(async {
+            let start = Instant::now();
+            sleep(Duration::from_secs(3600)).await;
+            start.elapsed()
+        });
+        assert_eq!(waited, Duration::from_secs(3600));
         assert_eq!(run(async { 5 }), 5);
     }
 
+    #[tokio::test]
+    async fn everything_works_inside_a_current_thread_runtime() {
+        // tokio's own `Runtime::block_on` would panic here: a #[tokio::test].
+        every_constructor_and_method();
+    }
+
     #[tokio::test(flavor = "multi_thread")]
-    async fn run_works_inside_a_multi_thread_runtime() {
-        // The shape of a cell in evcxr's async mode.
-        assert_eq!(run(async { 6 }), 6);
+    async fn everything_works_inside_a_multi_thread_runtime() {
+        // The shape of a cell in evcxr's async mode: `Runtime::new()` and
+        // `block_on` around the cell.
+        every_constructor_and_method();
+    }
+
+    #[test]
+    fn everything_works_inside_a_task_of_another_runtime() {
+        let outer = Runtime::paused().unwrap();
+        outer.run(async { every_constructor_and_method() });
+        assert_eq!(
+            outer.run(async { "outer still works" }),
+            "outer still works"
+        );
     }
 }

@@ -45,6 +45,7 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 
+use crate::interrupt;
 use crate::limits::{self, Headroom, Limit, Limits, thousands};
 use crate::loopback::LoopbackServer;
 use crate::memory::{self, Peak, mebibytes};
@@ -145,7 +146,9 @@ pub async fn tasks(addr: SocketAddr, clients: usize) -> io::Result<usize> {
 /// Runs `clients` concurrent [`ask_blocking`]s, one OS thread each, and
 /// returns how many were answered correctly: all of them, or the first
 /// error. If the system refuses a thread, the threads already started are
-/// joined before the error is returned.
+/// joined before the error is returned; Jupyter's interrupt stops it
+/// starting threads too, and ends the cell once they are joined
+/// ([`interrupt::checkpoint`]).
 ///
 /// ```
 /// use asyncio_rs::{demos::network, loopback::LoopbackServer};
@@ -154,9 +157,14 @@ pub async fn tasks(addr: SocketAddr, clients: usize) -> io::Result<usize> {
 /// assert_eq!(network::threads(server.addr(), 10).unwrap(), 10);
 /// ```
 pub fn threads(addr: SocketAddr, clients: usize) -> io::Result<usize> {
+    let checking = interrupt::checking();
     let mut running = Vec::with_capacity(clients);
     let mut refused = None;
     for id in 0..clients {
+        // Jupyter's interrupt: start no more, join those started, then stop.
+        if interrupt::requested() {
+            break;
+        }
         match thread::Builder::new().spawn(move || ask_blocking(addr, id)) {
             Ok(handle) => running.push(handle),
             Err(error) => {
@@ -176,6 +184,8 @@ pub fn threads(addr: SocketAddr, clients: usize) -> io::Result<usize> {
                 .map_err(|_| io::Error::other("a client thread panicked"))?,
         );
     }
+    drop(checking);
+    interrupt::checkpoint();
     if let Some(error) = refused {
         return Err(error);
     }

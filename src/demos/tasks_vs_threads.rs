@@ -32,6 +32,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep};
 
 use crate::chart::{Chart, Panel, Series};
+use crate::interrupt;
 use crate::limits::{self, Limits, Stopped, thousands};
 use crate::memory::{self, Peak, mebibytes};
 use crate::runtime::Runtime;
@@ -50,7 +51,9 @@ pub async fn sleeping_tasks(n: u64) {
 
 /// Starts up to `requested` OS threads that each sleep for [`NAP`], as many
 /// as `limits` leave room for, and joins them. Returns how many started and,
-/// if not all, why it stopped.
+/// if not all, why it stopped. Jupyter's interrupt stops it starting
+/// threads; it joins those it started, then ends the cell
+/// ([`interrupt::checkpoint`]).
 ///
 /// ```
 /// use asyncio_rs::demos::tasks_vs_threads::sleeping_threads;
@@ -63,11 +66,16 @@ pub async fn sleeping_tasks(n: u64) {
 /// assert!(stop.unwrap().to_string().starts_with("stopped at 10 threads: vm.max_map_count"));
 /// ```
 pub fn sleeping_threads(requested: u64, limits: &Limits) -> (u64, Option<Stop>) {
+    let checking = interrupt::checking();
     let headroom = limits.thread_headroom();
     let allowed = requested.min(headroom.count);
     let mut handles = Vec::with_capacity(allowed as usize);
     let mut stop = (allowed < requested).then(|| Stop::Limit(headroom.stopped_at(allowed)));
     for _ in 0..allowed {
+        // Jupyter's interrupt: start no more, join those started, then stop.
+        if interrupt::requested() {
+            break;
+        }
         match thread::Builder::new().spawn(|| thread::sleep(NAP)) {
             Ok(handle) => handles.push(handle),
             Err(error) => {
@@ -83,6 +91,8 @@ pub fn sleeping_threads(requested: u64, limits: &Limits) -> (u64, Option<Stop>) 
     for handle in handles {
         handle.join().expect("a sleeping thread does not panic");
     }
+    drop(checking);
+    interrupt::checkpoint();
     (started, stop)
 }
 

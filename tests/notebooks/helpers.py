@@ -10,6 +10,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,6 +59,9 @@ class Run:
     results: list = field(default_factory=list)
     # (seconds since the cell started, text) for every stdout message.
     arrivals: list = field(default_factory=list)
+    # time.monotonic() of each interrupt pressed during the cell, and of its end.
+    pressed: list = field(default_factory=list)
+    ended: float = 0.0
 
     def assert_clean(self):
         assert self.status == "ok", f"cell failed: {self.errors or self.stderr}"
@@ -83,9 +87,25 @@ class Kernel:
         found = [v for v in environ if v.startswith(b"EVCXR_TMPDIR=")]
         return Path(found[0].split(b"=", 1)[1].decode()) if found else None
 
-    def run(self, code):
+    def run(self, code, presses=()):
+        """Runs `code`; `presses` are (text, seconds) pairs: the interrupt
+        button is pressed, through the kernel spec as Jupyter presses it,
+        that many seconds after `text` first shows in the cell's output, one
+        pair after the other. `run.pressed` has the instants of the presses
+        and `run.ended` the instant of the reply (time.monotonic())."""
         run = Run(status="")
         start = time.monotonic()
+        done = threading.Event()
+
+        def press():
+            for text, delay in presses:
+                while text not in run.stdout + run.stderr:
+                    if done.wait(0.02):
+                        return
+                if done.wait(delay):
+                    return
+                run.pressed.append(time.monotonic())
+                self.manager.interrupt_kernel()
 
         def collect(message):
             kind, content = message["msg_type"], message["content"]
@@ -100,7 +120,16 @@ class Kernel:
             elif kind == "execute_result":
                 run.results.append(content["data"].get("text/plain", ""))
 
-        reply = self.client.execute_interactive(code, timeout=CELL_TIMEOUT, output_hook=collect)
+        presser = threading.Thread(target=press, daemon=True)
+        if presses:
+            presser.start()
+        try:
+            reply = self.client.execute_interactive(code, timeout=CELL_TIMEOUT, output_hook=collect)
+        finally:
+            run.ended = time.monotonic()
+            done.set()
+            if presses:
+                presser.join()
         run.status = reply["content"]["status"]
         return run
 

@@ -116,10 +116,37 @@ READ_COLOURS = """(classes) => {
 }"""
 
 
+# Runs the cell tagged `tag` as Shift-Enter does, without moving on; returns
+# its prompt before the run.
+RUN_TAGGED = """(tag) => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const index = panel.content.widgets.findIndex(
+    cell => (cell.model.getMetadata('tags') ?? []).includes(tag));
+  const prompt = panel.content.widgets[index].node.querySelector('.jp-InputPrompt').textContent.trim();
+  panel.content.activeCellIndex = index;
+  window.jupyterapp.commands.execute('notebook:run-cell');
+  return prompt;
+}"""
+# The output areas of the cell tagged `tag`, and its prompt.
+READ_TAGGED = """(tag) => {
+  const cell = window.jupyterapp.shell.currentWidget.content.widgets.find(
+    cell => (cell.model.getMetadata('tags') ?? []).includes(tag));
+  return {
+    prompt: cell.node.querySelector('.jp-InputPrompt').textContent.trim(),
+    outputs: [...cell.node.querySelectorAll('.jp-OutputArea-output')].map(node => ({
+      mime: node.getAttribute('data-mime-type'), text: node.textContent,
+    })),
+  };
+}"""
+
+
 @dataclass
 class Seen:
     cells: list  # READ_CELLS, for every cell of the notebook
     colours: dict  # READ_COLOURS
+    # READ_TAGGED of in-10, stopped with the stop button, then run again.
+    interrupted: dict
+    again: dict
     seconds: float  # from opening the page to the end of the run
     notebook_height: int  # of the notebook's content, in CSS pixels
     notebook_before: bytes
@@ -214,9 +241,50 @@ def seen(tmp_path_factory):
             notebook_height = screenshot_whole_notebook(page)
             cells = page.evaluate(READ_CELLS)
             colours = page.evaluate(READ_COLOURS, list(ANSI_CLASSES.values()))
+            interrupted, again = stop_in_10_then_run_it_again(page)
         finally:
             browser.close()
-    return Seen(cells, colours, seconds, notebook_height, before, notebook_file.read_bytes())
+    return Seen(cells, colours, interrupted, again, seconds, notebook_height, before,
+                notebook_file.read_bytes())
+
+
+def run_tagged(page, tag, timeout=120_000):
+    """Runs the cell tagged `tag` and waits until it has finished."""
+    before = page.evaluate(RUN_TAGGED, tag)
+    wait_until_finished(page, tag, before, timeout)
+
+
+def wait_until_finished(page, tag, before, timeout):
+    wait_for(page, """([tag, before]) => {
+      const panel = window.jupyterapp.shell.currentWidget;
+      const cell = panel.content.widgets.find(
+        cell => (cell.model.getMetadata('tags') ?? []).includes(tag));
+      const prompt = cell.node.querySelector('.jp-InputPrompt').textContent.trim();
+      return /^\\[\\d+\\]:$/.test(prompt) && prompt !== before
+        && panel.sessionContext.session?.kernel?.status === 'idle';
+    }""", f"{tag} finished", timeout=timeout, arg=[tag, before])
+
+
+def stop_in_10_then_run_it_again(page):
+    """After Run All: in-9, then in-10 stopped with the toolbar's stop button
+    (Interrupt the kernel) 3 s after its first line, then in-9 and in-10
+    again, as a reader who changed their mind does. Returns what in-10 showed
+    when stopped and after the second run."""
+    run_tagged(page, "in-9")
+    before = page.evaluate(RUN_TAGGED, "in-10")
+    wait_for(page, """() => {
+      const cell = window.jupyterapp.shell.currentWidget.content.widgets.find(
+        cell => (cell.model.getMetadata('tags') ?? []).includes('in-10'));
+      return cell.node.querySelector('.jp-OutputArea').textContent.includes('Initiated makerandom(0)');
+    }""", "in-10 started")
+    page.wait_for_timeout(3000)
+    page.get_by_title("Interrupt the kernel").first.click()
+    # Well before the 12 s that in-10 runs for.
+    wait_until_finished(page, "in-10", before, timeout=5_000)
+    interrupted = page.evaluate(READ_TAGGED, "in-10")
+    run_tagged(page, "in-9")
+    run_tagged(page, "in-10")
+    return interrupted, page.evaluate(READ_TAGGED, "in-10")
 
 
 def code_of(seen):
@@ -361,3 +429,18 @@ def test_the_screenshot_shows_the_whole_notebook(seen):
 
 def test_the_browser_did_not_save_the_notebook(seen):
     assert seen.notebook_after == seen.notebook_before
+
+
+def test_the_stop_button_stops_in_10_and_the_kernel_runs_it_again(seen):
+    outputs = seen.interrupted["outputs"]
+    stderr = "".join(o["text"] for o in outputs if o["mime"] == "application/vnd.jupyter.stderr")
+    stdout = "".join(o["text"] for o in outputs if o["mime"] == "application/vnd.jupyter.stdout")
+    assert stdout.endswith("\nKeyboardInterrupt\n"), stdout
+    assert not PANIC.search(stderr), stderr
+    assert all(o["mime"] != "application/vnd.jupyter.error" for o in outputs), outputs
+    # Stopped part way: the first lines of seed 444, not the last.
+    expected = strip_ansi(cpython_makerandom("--seed", "444"))
+    printed = stdout.removesuffix("KeyboardInterrupt\n")
+    assert printed and expected.startswith(printed) and printed != expected
+    again = "".join(o["text"] for o in seen.again["outputs"] if o["mime"] == "application/vnd.jupyter.stdout")
+    assert again == expected
