@@ -20,11 +20,13 @@ all are taken, evcxr gets a temporary directory, as without this launcher, and c
 
 The launcher also sets what makes evcxr's own work cheaper (each measured in docs/speed.md): the
 standard library's sources hidden from its rust-analyzer, the toolchain's `bin` ahead of rustup's
-proxies; and it leaves SIGINT ignored for Jupyter's interrupt (docs/interrupt.md).
+proxies. It stays evcxr's parent for Jupyter's interrupt (docs/interrupt.md): SIGINT is ignored
+by evcxr and handed to our crate in the process that runs the cells, and where no `Runtime` has
+taken it over yet, the launcher ends a running cell's process as plain evcxr would.
 
 Commands:
 
-    kernel.py launch CONNECTION_FILE   what the kernel spec runs: take a slot, exec evcxr_jupyter
+    kernel.py launch CONNECTION_FILE   what the kernel spec runs: take a slot, run evcxr_jupyter
     kernel.py install                  register the kernel (in $JUPYTER_PATH/kernels/rust)
     kernel.py warm                     fill a slot by running in-1, unless one is warm already
     kernel.py status                   the slots, their size, and which are taken
@@ -35,6 +37,8 @@ import fcntl
 import hashlib
 import json
 import os
+import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -44,6 +48,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SLOTS = ROOT / ".venv" / "evcxr"
 MAX_SLOTS = 4
+# The number of read(2) in /proc/PID/syscall, to tell a cell process that waits for its next
+# command: 0 on x86_64, 63 on aarch64.
+READ_SYSCALL = {"x86_64": 0, "aarch64": 63}.get(platform.machine(), 0)
 # In a slot that `warm` filled: what it was filled from (see warm_stamp).
 STAMP = ".warm"
 # Written into every slot's parent, so cargo reads it for every build in a slot. A profile in a
@@ -147,14 +154,42 @@ def launch(connection_file):
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         # evcxr's rust-analyzer looks for cargo in $CARGO before $CARGO_HOME/bin (the proxy).
         env.setdefault("CARGO", str(bin_dir / "cargo"))
-    # Jupyter's interrupt (interrupt_mode "signal") sends SIGINT to the kernel's process group.
-    # evcxr must not die of it: ignored here, it stays ignored in evcxr and in the process that
-    # runs the cells, where our crate handles it (see docs/interrupt.md).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     evcxr = shutil.which("evcxr_jupyter", path=env["PATH"])
     if evcxr is None:
         sys.exit("kernel.py: evcxr_jupyter is not on PATH; run `make setup`")
-    os.execve(evcxr, [evcxr, "--control_file", connection_file], env)
+    # Jupyter's interrupt (interrupt_mode "signal") sends SIGINT to the kernel's process group.
+    # evcxr must not die of it: ignored here before the fork, it stays ignored in evcxr and in the
+    # process that runs the cells, where our crate takes it over (see docs/interrupt.md).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    kernel = subprocess.Popen(
+        [evcxr, "--control_file", connection_file], env=env, pass_fds=() if fd is None else (fd,)
+    )
+    signal.signal(signal.SIGINT, lambda *_: stop_an_unguarded_cell(kernel.pid))
+    signal.signal(signal.SIGTERM, lambda signum, _: kernel.send_signal(signum))
+    code = kernel.wait()
+    sys.exit(code if code >= 0 else 128 - code)
+
+
+def stop_an_unguarded_cell(evcxr):
+    """What plain evcxr does on an interrupt, where our crate cannot: end the process that runs
+    the cells, if it is running one and has no SIGINT handler of its own (no `Runtime` made yet:
+    a `loop {}` before the notebook's `let rt`). evcxr reports it and starts a fresh process for
+    the next cell. A compile (cargo and rustc, evcxr's other children) is left alone."""
+    for task in Path(f"/proc/{evcxr}/task").glob("*/children"):
+        for child in task.read_text().split():
+            try:
+                proc = Path("/proc") / child
+                if b"EVCXR_IS_RUNTIME=1" not in (proc / "environ").read_bytes().split(b"\0"):
+                    continue
+                caught = int(re.search(r"^SigCgt:\s*(\w+)", (proc / "status").read_text(), re.M)[1], 16)
+                if caught & (1 << (signal.SIGINT - 1)):
+                    continue
+                # Between cells, the process waits for evcxr's next command: read(0, …).
+                if (proc / "syscall").read_text().split()[:2] == [str(READ_SYSCALL), "0x0"]:
+                    continue
+                os.kill(int(child), signal.SIGKILL)
+            except (OSError, TypeError):
+                continue
 
 
 def kernel_dir():

@@ -78,12 +78,29 @@ class Kernel:
 
     @property
     def pid(self):
-        """The kernel's process: the launcher, which became evcxr_jupyter."""
+        """The kernel's process: the launcher (tools/kernel.py), evcxr_jupyter's parent."""
         return self.manager.provisioner.process.pid
+
+    @property
+    def evcxr_pid(self):
+        """evcxr_jupyter's process, which compiles the cells."""
+        [evcxr] = children_of(self.pid)
+        return evcxr
+
+    @property
+    def cell_pid(self):
+        """The process that runs the cells and holds the variables: evcxr's child with
+        EVCXR_IS_RUNTIME (its other children are cargo and rustc, while a cell compiles)."""
+        found = [
+            child for child in children_of(self.evcxr_pid)
+            if b"EVCXR_IS_RUNTIME=1" in Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        ]
+        assert len(found) == 1, found
+        return found[0]
 
     def build_dir(self):
         """The build directory evcxr uses (`EVCXR_TMPDIR`, set by the launcher), or None."""
-        environ = Path(f"/proc/{self.pid}/environ").read_bytes().split(b"\0")
+        environ = Path(f"/proc/{self.evcxr_pid}/environ").read_bytes().split(b"\0")
         found = [v for v in environ if v.startswith(b"EVCXR_TMPDIR=")]
         return Path(found[0].split(b"=", 1)[1].decode()) if found else None
 
@@ -141,6 +158,14 @@ class Kernel:
     def close(self):
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
+
+
+def children_of(pid):
+    """The process ids whose parent is `pid`, from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += (task / "children").read_text().split()
+    return [int(child) for child in found]
 
 
 def load(name="asyncio.ipynb"):

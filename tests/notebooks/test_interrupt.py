@@ -13,32 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Kernel, PANIC, cell_with, cpython_makerandom, load, tagged_cells
+from helpers import PANIC, Kernel, cell_with, children_of, cpython_makerandom, load, tagged_cells
 
 KEYBOARD_INTERRUPT = "KeyboardInterrupt"
 BLOCKING = "Interrupt: this cell is running code that does not .await"
 LOST = "Interrupted again: ending the process that runs the cells. Every variable is lost"
 # rt, random and c, used after every interrupt.
 STILL_THERE = 'println!("{} {} {}", rt.run(async { 6 * 7 }), random.randint(1, 1), c.reset().len());'
-
-
-def children(pid):
-    """The process ids whose parent is `pid`, from /proc."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += (task / "children").read_text().split()
-    return [int(child) for child in found]
-
-
-def cell_process(kernel):
-    """The process that runs the cells: evcxr's child with EVCXR_IS_RUNTIME."""
-    pid = kernel.manager.provisioner.process.pid
-    found = [
-        child for child in children(pid)
-        if b"EVCXR_IS_RUNTIME=1" in Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
-    ]
-    assert len(found) == 1, found
-    return found[0]
 
 
 def threads_of(pid):
@@ -110,7 +91,7 @@ def test_in_10_stops_within_half_a_second_and_every_variable_survives(session):
 
 def test_the_threads_comparison_joins_its_threads(session):
     kernel, _, _ = session
-    pid = cell_process(kernel)
+    pid = kernel.cell_pid
     before = threads_of(pid)
     # Pressed while the tasks run, then while the threads start.
     for code, delay in [
@@ -125,7 +106,7 @@ def test_the_threads_comparison_joins_its_threads(session):
 
 def test_the_network_demo_closes_its_connections_and_servers(session):
     kernel, _, _ = session
-    pid = cell_process(kernel)
+    pid = kernel.cell_pid
     before = sockets_of(pid), threads_of(pid)
     for delay in [0.3, 1.5]:
         run = kernel.run('println!("clients");\nnetwork::compare(10_000)?', presses=[("clients", delay)])
@@ -136,7 +117,7 @@ def test_the_network_demo_closes_its_connections_and_servers(session):
 
 def test_an_interrupted_pool_call_leaves_no_worker_and_the_pool_serves_the_next(session):
     kernel, notebook, _ = session
-    pid = cell_process(kernel)
+    pid = kernel.cell_pid
     run = kernel.run(
         'println!("mapping");\n'
         "let many: Vec<Result<(u32, u32, String), JobError>> =\n"
@@ -144,10 +125,10 @@ def test_an_interrupted_pool_call_leaves_no_worker_and_the_pool_serves_the_next(
         presses=[("mapping", 0.5)],
     )
     assert_interrupted(run)
-    assert children(pid) == [], "worker processes are left"
+    assert children_of(pid) == [], "worker processes are left"
     again = kernel.run_clean(cell_with(notebook, "rt.run(pool.apply(").source)
     assert again.stdout.startswith("item 8: worker process ")
-    assert children(pid) == []
+    assert children_of(pid) == []
     assert_still_there(kernel)
 
 
@@ -213,3 +194,20 @@ def test_in_evcxr_async_mode_every_constructor_works_and_a_run_is_interrupted(se
     )
     assert_interrupted(run)
     assert kernel.run_clean('println!("{}", rt.run(async { 6 * 7 }));').stdout == "42\n"
+
+
+def test_before_any_runtime_a_press_ends_a_running_cell_as_plain_evcxr_does():
+    # A fresh kernel that made no Runtime: nothing in the cell process has taken SIGINT over,
+    # so the launcher ends the process of a running cell; a press between cells does nothing.
+    kernel = Kernel()
+    try:
+        kernel.run_clean("let kept: i64 = 7;")
+        kernel.manager.interrupt_kernel()
+        time.sleep(1)
+        assert kernel.run_clean('println!("{kept}");').stdout == "7\n"
+        run = kernel.run('println!("looping");\nloop {}', presses=[("looping", 1)])
+        assert run.status == "error", run.stdout
+        assert run.errors == ["Error: Subprocess terminated with status: signal: 9 (SIGKILL)"], run.errors
+        assert kernel.run_clean('println!("{}", 6 * 7);').stdout == "42\n"
+    finally:
+        kernel.close()

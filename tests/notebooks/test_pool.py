@@ -141,8 +141,7 @@ println!("{:?}", pool.workers());
 
 def evcxr_child(kernel):
     """evcxr_jupyter runs the cells in a child process of its own."""
-    [child] = children(kernel.manager.provisioner.process.pid)
-    return child
+    return kernel.cell_pid
 
 
 def busy_workers(kernel):
