@@ -13,8 +13,6 @@
 //! - [`interrupt`]: Jupyter's interrupt button in the kernel: a cell waiting
 //!   in `run` stops with `KeyboardInterrupt`, every variable kept; a blocking
 //!   cell is told so, and a second press ends the process.
-//! - [`interrupt`]: Jupyter's interrupt button in the kernel: a cell waiting
-//!   in `run` stops with `KeyboardInterrupt`, every variable kept.
 //! - [`pool`]: a pool of worker processes that run async functions, closures
 //!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux).
 //! - [`random`]: a generator that gives the same numbers as CPython's `random`
