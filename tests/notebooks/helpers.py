@@ -5,6 +5,7 @@ nbclient runs whole notebooks; `Kernel` drives one cell by cell, so that a
 test can re-run cells in any order and see when each line arrived.
 """
 import os
+import queue
 import re
 import secrets
 import socket
@@ -23,6 +24,8 @@ from jupyter_client.manager import start_new_kernel
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 CELL_TIMEOUT = 600
+# How long a cell's last output may come after its reply (see Kernel.run).
+LATE_OUTPUT = 0.1
 
 # evcxr reports a panicked cell as status "ok"; this is how the panic shows.
 PANIC = re.compile(r"panicked at")
@@ -148,6 +151,16 @@ class Kernel:
             if presses:
                 presser.join()
         run.status = reply["content"]["status"]
+        # evcxr sends a cell's last stdout lines from another task than its reply, and they can
+        # come after the cell's "idle"; Jupyter shows them in the cell all the same. So does this.
+        cell = reply["parent_header"]["msg_id"]
+        while True:
+            try:
+                message = self.client.get_iopub_msg(timeout=LATE_OUTPUT)
+            except queue.Empty:
+                break
+            if message["parent_header"].get("msg_id") == cell and message["msg_type"] == "stream":
+                collect(message)
         return run
 
     def run_clean(self, code):
