@@ -33,6 +33,7 @@ Commands:
     kernel.py clean                    delete the slots that are not taken
 """
 import argparse
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -162,12 +163,21 @@ def launch(connection_file):
     # process that runs the cells, where our crate takes it over (see docs/interrupt.md).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     kernel = subprocess.Popen(
-        [evcxr, "--control_file", connection_file], env=env, pass_fds=() if fd is None else (fd,)
+        [evcxr, "--control_file", connection_file], env=env, pass_fds=() if fd is None else (fd,),
+        preexec_fn=die_with_parent,
     )
     signal.signal(signal.SIGINT, lambda *_: stop_an_unguarded_cell(kernel.pid))
     signal.signal(signal.SIGTERM, lambda signum, _: kernel.send_signal(signum))
     code = kernel.wait()
     sys.exit(code if code >= 0 else 128 - code)
+
+
+def die_with_parent():
+    """In evcxr's process, before exec: if this launcher is killed alone (a client that kills
+    the kernel's pid rather than its process group), evcxr is killed too, never orphaned; the
+    process that runs the cells then ends with evcxr (its stdin closes)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def stop_an_unguarded_cell(evcxr):

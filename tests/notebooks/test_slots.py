@@ -11,6 +11,7 @@ import shutil
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from helpers import ROOT, Kernel, cell_with, load, stdout_of, tagged_cells
 
@@ -108,3 +109,30 @@ def test_an_edit_under_src_reaches_the_next_kernel():
     timing.write_text(source.replace('format!("Executed in  {', 'format!("Ran in  {'))
     assert first_cells() == "Ran in  1.50s\n"
     shutil.rmtree(tmp_path)
+
+
+def test_killing_the_launcher_alone_leaves_no_evcxr_behind():
+    # A client that kills the kernel's pid rather than its process group: evcxr and the process
+    # that runs the cells go with the launcher (PR_SET_PDEATHSIG), and its slot is free again.
+    kernel = Kernel()
+    try:
+        kernel.run_clean("let x: i64 = 1;")
+        slot, orphans = kernel.build_dir(), [kernel.evcxr_pid, kernel.cell_pid]
+        os.kill(kernel.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in orphans) or not slot_is_free(slot):
+            assert time.monotonic() < deadline, f"left behind: {[p for p in orphans if alive(p)]}"
+            time.sleep(0.2)
+    finally:
+        try:
+            kernel.close()
+        except Exception:
+            pass
+
+
+def alive(pid):
+    """Whether `pid` is a process that has not ended (a zombie has)."""
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except FileNotFoundError:
+        return False
