@@ -11,6 +11,7 @@ import shutil
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from helpers import ROOT, Kernel, cell_with, load, stdout_of, tagged_cells
@@ -60,23 +61,35 @@ def test_two_kernels_at_once_each_in_a_slot_of_their_own():
             kernel.close()
 
 
-def test_a_killed_kernel_leaves_its_slot_free():
+@contextmanager
+def kernel_to_kill():
+    """A kernel that the test kills; closing it afterwards may find nothing left to close."""
     kernel = Kernel()
     try:
-        slot = kernel.build_dir()
-        kernel.run_clean("let x: i64 = 1;")
-        assert not slot_is_free(slot)
-        # As the system's OOM killer, or `kill -9` by hand: the launcher's process group.
-        os.killpg(os.getpgid(kernel.pid), signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while not slot_is_free(slot):
-            assert time.monotonic() < deadline, f"{slot} still taken 30 s after the kill"
-            time.sleep(0.2)
+        yield kernel
     finally:
         try:
             kernel.close()
         except Exception:
             pass
+
+
+def wait_until(done, failure, seconds=30):
+    """Polls `done()` until it holds; fails with `failure()` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, failure()
+        time.sleep(0.2)
+
+
+def test_a_killed_kernel_leaves_its_slot_free():
+    with kernel_to_kill() as kernel:
+        slot = kernel.build_dir()
+        kernel.run_clean("let x: i64 = 1;")
+        assert not slot_is_free(slot)
+        # As the system's OOM killer, or `kill -9` by hand: the launcher's process group.
+        os.killpg(os.getpgid(kernel.pid), signal.SIGKILL)
+        wait_until(lambda: slot_is_free(slot), lambda: f"{slot} still taken 30 s after the kill")
 
 
 def test_an_edit_under_src_reaches_the_next_kernel():
@@ -114,20 +127,14 @@ def test_an_edit_under_src_reaches_the_next_kernel():
 def test_killing_the_launcher_alone_leaves_no_evcxr_behind():
     # A client that kills the kernel's pid rather than its process group: evcxr and the process
     # that runs the cells go with the launcher (PR_SET_PDEATHSIG), and its slot is free again.
-    kernel = Kernel()
-    try:
+    with kernel_to_kill() as kernel:
         kernel.run_clean("let x: i64 = 1;")
         slot, orphans = kernel.build_dir(), [kernel.evcxr_pid, kernel.cell_pid]
         os.kill(kernel.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while any(alive(pid) for pid in orphans) or not slot_is_free(slot):
-            assert time.monotonic() < deadline, f"left behind: {[p for p in orphans if alive(p)]}"
-            time.sleep(0.2)
-    finally:
-        try:
-            kernel.close()
-        except Exception:
-            pass
+        wait_until(
+            lambda: not any(alive(pid) for pid in orphans) and slot_is_free(slot),
+            lambda: f"left behind: {[p for p in orphans if alive(p)]}, slot free: {slot_is_free(slot)}",
+        )
 
 
 def alive(pid):
