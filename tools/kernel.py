@@ -225,13 +225,18 @@ def install():
         print(f"registered the Rust kernel in {spec_dir}")
 
 
+def first_cell():
+    """The source of the notebook's `in-1` cell: its `:dep`s and `use`s."""
+    notebook = json.loads((ROOT / "notebooks" / "asyncio.ipynb").read_text())
+    first = next(c for c in notebook["cells"] if "in-1" in c.get("metadata", {}).get("tags", []))
+    return "".join(first["source"])
+
+
 def warm_stamp():
     """What a warm slot was built from: our crate's manifest and lock file, the notebook's
     first cell (its `:dep`s) and the profiles. Edits under src/ are cargo's to notice."""
-    notebook = json.loads((ROOT / "notebooks" / "asyncio.ipynb").read_text())
-    first = next(c for c in notebook["cells"] if "in-1" in c.get("metadata", {}).get("tags", []))
     parts = [(ROOT / "Cargo.toml").read_text(), (ROOT / "Cargo.lock").read_text(),
-             "".join(first["source"]), (ROOT / "notebooks" / "evcxr.toml").read_text(), CARGO_CONFIG]
+             first_cell(), (ROOT / "notebooks" / "evcxr.toml").read_text(), CARGO_CONFIG]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -243,18 +248,18 @@ def warm():
     if any((SLOTS / str(i) / STAMP).exists() and (SLOTS / str(i) / STAMP).read_text() == stamp
            for i in range(MAX_SLOTS)):
         return
-    import nbformat
     from jupyter_client.manager import start_new_kernel
 
-    notebook = nbformat.read(ROOT / "notebooks" / "asyncio.ipynb", as_version=4)
-    first = next(c for c in notebook.cells if "in-1" in c.metadata.get("tags", []))
     print("compiling the notebook's crate and its dependencies into a build slot")
     manager, client = start_new_kernel(kernel_name="rust", cwd=str(ROOT / "notebooks"))
     try:
-        environ = Path(f"/proc/{manager.provisioner.process.pid}/environ").read_bytes()
+        # The slot is in the environment of evcxr, the launcher's one child.
+        launcher = manager.provisioner.process.pid
+        [evcxr] = Path(f"/proc/{launcher}/task/{launcher}/children").read_text().split()
+        environ = Path(f"/proc/{evcxr}/environ").read_bytes()
         slot = next((v.split(b"=", 1)[1].decode() for v in environ.split(b"\0")
                      if v.startswith(b"EVCXR_TMPDIR=")), None)
-        reply = client.execute_interactive(first.source, timeout=900, output_hook=lambda m: None)
+        reply = client.execute_interactive(first_cell(), timeout=900, output_hook=lambda m: None)
         if reply["content"]["status"] != "ok":
             sys.exit(f"kernel.py: the first cell failed: {reply['content']}")
         if slot is not None:
