@@ -247,9 +247,15 @@ impl Dispatcher {
         self.next_worker += 1;
         let (jobs, to_write) = mpsc::channel::<Vec<u8>>();
         let started = self.start_threads(id, pid, socket, to_write, stdout, stderr);
-        if let Err(error) = started {
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            self.supervisor.reap(pid);
+        if let Err((error, reader_started)) = started {
+            // It gets no job: kill it. Its reader, if it started, reaps it
+            // (and reports an exit for a worker not in the table, ignored);
+            // reaping it here as well could reap another worker that took
+            // its pid since.
+            self.supervisor.kill(pid);
+            if !reader_started {
+                self.supervisor.reap(pid);
+            }
             return Err(error);
         }
         self.workers.insert(
@@ -267,6 +273,8 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Starts worker `id`'s threads. On an error, also says whether its
+    /// reader started, and so will reap it.
     fn start_threads(
         &mut self,
         id: u64,
@@ -275,13 +283,27 @@ impl Dispatcher {
         to_write: mpsc::Receiver<Vec<u8>>,
         stdout: File,
         stderr: File,
-    ) -> io::Result<()> {
-        let writing = socket.try_clone()?;
+    ) -> Result<(), (io::Error, bool)> {
+        let writing = socket.try_clone().map_err(|error| (error, false))?;
         let (events, supervisor) = (self.events.clone(), Arc::clone(&self.supervisor));
         // The reader goes first: once it runs, the worker will be reaped.
         thread::Builder::new()
             .name(format!("pool-read-{pid}"))
-            .spawn(move || read_worker(id, pid, socket, events, &supervisor))?;
+            .spawn(move || read_worker(id, pid, socket, events, &supervisor))
+            .map_err(|error| (error, false))?;
+        self.start_other_threads(pid, writing, to_write, stdout, stderr)
+            .map_err(|error| (error, true))
+    }
+
+    /// Starts the writer of worker `pid` and the copiers of its output.
+    fn start_other_threads(
+        &mut self,
+        pid: u32,
+        writing: UnixStream,
+        to_write: mpsc::Receiver<Vec<u8>>,
+        stdout: File,
+        stderr: File,
+    ) -> io::Result<()> {
         thread::Builder::new()
             .name(format!("pool-write-{pid}"))
             .spawn(move || write_worker(writing, to_write))?;
@@ -308,7 +330,10 @@ impl Dispatcher {
                     self.cancelled = true;
                     for worker in self.workers.values_mut() {
                         worker.jobs = None;
-                        unsafe { libc::kill(worker.pid as libc::pid_t, libc::SIGKILL) };
+                        // Not if its reader has reaped it already (its
+                        // `Exited` is on the way): the pid may be another
+                        // process's by now.
+                        self.supervisor.kill(worker.pid);
                     }
                 }
             }
@@ -405,7 +430,8 @@ impl Dispatcher {
             expired.extend(overdue);
             worker.jobs = None;
             worker.killed_for_timeout = true;
-            unsafe { libc::kill(worker.pid as libc::pid_t, libc::SIGKILL) };
+            // Not if it has been reaped, as for a cancel.
+            self.supervisor.kill(worker.pid);
         }
         for index in expired {
             self.deliver(index, Err(JobError::TimedOut(timeout)));
@@ -523,4 +549,90 @@ fn write_out(bytes: &[u8], to_stderr: bool) {
         let mut stdout = io::stdout().lock();
         stdout.write_all(bytes).and_then(|()| stdout.flush())
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Child, Command};
+
+    /// A dispatcher of one worker, process `pid`, that has one item past its
+    /// deadline.
+    fn dispatcher_of(supervisor: &Arc<Supervisor>, pid: u32) -> Dispatcher {
+        let (events, incoming) = mpsc::channel();
+        let (out, _) = tokio::sync::mpsc::unbounded_channel();
+        let worker = Worker {
+            pid,
+            jobs: None,
+            in_flight: HashMap::from([(0, Some(Instant::now()))]),
+            sent: 1,
+            ready: true,
+            init_error: None,
+            killed_for_timeout: false,
+        };
+        Dispatcher {
+            supervisor: Arc::clone(supervisor),
+            settings: Settings {
+                processes: 1,
+                concurrency: 1,
+                max_tasks_per_child: 0,
+                timeout: Some(Duration::from_millis(1)),
+            },
+            body: Arc::new(|_| 0),
+            queue: VecDeque::new(),
+            remaining: 1,
+            workers: BTreeMap::from([(0, worker)]),
+            next_worker: 1,
+            events,
+            incoming,
+            out,
+            unstartable: None,
+            forwarders: 0,
+            cancelled: false,
+        }
+    }
+
+    fn is_running(process: &mut Child) -> bool {
+        thread::sleep(Duration::from_millis(100)); // a SIGKILL lands at once
+        process.try_wait().unwrap().is_none()
+    }
+
+    #[test]
+    fn a_worker_reaped_before_the_cancel_or_the_timeout_gets_no_signal() {
+        let supervisor = Arc::new(Supervisor::start().unwrap());
+        // The reader thread's part first: the worker ended and is reaped,
+        // and its `Exited` has not reached the dispatcher yet.
+        let worker = supervisor.fork(Arc::new(|_| 0)).unwrap();
+        assert_eq!(supervisor.reap(worker.pid), Death::Exit(0));
+        // Its pid is free: another program of the user's takes it. (The
+        // kernel hands pids out in turn; this one stands for the process
+        // that got the worker's.)
+        let mut stranger = Command::new("sleep").arg("30").spawn().unwrap();
+        // Then the cancel, and the timeout, for the worker that has that pid.
+        dispatcher_of(&supervisor, stranger.id()).handle(Event::Cancel);
+        assert!(is_running(&mut stranger), "the cancel killed a stranger");
+        dispatcher_of(&supervisor, stranger.id()).expire(Instant::now());
+        assert!(is_running(&mut stranger), "the timeout killed a stranger");
+        stranger.kill().unwrap();
+        stranger.wait().unwrap();
+    }
+
+    #[test]
+    fn a_worker_not_yet_reaped_is_killed_on_cancel_and_on_timeout() {
+        let supervisor = Arc::new(Supervisor::start().unwrap());
+        let sleeper = || -> Body {
+            Arc::new(|_| {
+                thread::sleep(Duration::from_secs(30));
+                0
+            })
+        };
+        let cancelled = supervisor.fork(sleeper()).unwrap();
+        dispatcher_of(&supervisor, cancelled.pid).handle(Event::Cancel);
+        let timed_out = supervisor.fork(sleeper()).unwrap();
+        dispatcher_of(&supervisor, timed_out.pid).expire(Instant::now());
+        for worker in [cancelled, timed_out] {
+            let death = supervisor.reap(worker.pid);
+            assert_eq!(death, Death::Signal(libc::SIGKILL));
+        }
+    }
 }

@@ -119,6 +119,23 @@ impl Supervisor {
         death
     }
 
+    /// Sends `SIGKILL` to worker `pid` unless it has been reaped, and says
+    /// whether it did. A pid is free for another process to take the moment
+    /// its process is reaped; [`Supervisor::reap`] reaps under the table's
+    /// lock and takes the pid out of the table before releasing it, so a pid
+    /// still in the table under that lock is our worker (running, or a
+    /// zombie that ignores the signal), never a stranger that took its pid.
+    pub fn kill(&self, pid: u32) -> bool {
+        let table = lock(&self.shared.table);
+        if !table.live.contains(&pid) {
+            return false;
+        }
+        // SAFETY: kill takes no memory of ours; `pid` names our unreaped
+        // child, which the lock held here keeps unreaped.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        true
+    }
+
     /// The pids of the workers alive now.
     pub fn live(&self) -> Vec<u32> {
         lock(&self.shared.table).live.iter().copied().collect()
@@ -294,5 +311,30 @@ unsafe fn close_from(first: RawFd) {
         .unwrap_or_default();
     for fd in open.into_iter().filter(|&fd| fd >= first) {
         unsafe { libc::close(fd) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_is_signalled_until_it_is_reaped_and_never_after() {
+        let supervisor = Supervisor::start().unwrap();
+        // One that ends at once, reaped as its reader thread reaps it: its
+        // pid is free for any process to take, so no signal goes to it.
+        let ended = supervisor.fork(Arc::new(|_| 0)).unwrap();
+        assert_eq!(supervisor.reap(ended.pid), Death::Exit(0));
+        assert!(!supervisor.kill(ended.pid));
+        // One that runs: signalled, and it dies of it.
+        let running = supervisor
+            .fork(Arc::new(|_| {
+                thread::sleep(Duration::from_secs(30));
+                0
+            }))
+            .unwrap();
+        assert!(supervisor.kill(running.pid));
+        assert_eq!(supervisor.reap(running.pid), Death::Signal(libc::SIGKILL));
+        assert!(supervisor.live().is_empty());
     }
 }
