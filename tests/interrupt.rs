@@ -9,10 +9,16 @@
 //! `interrupt_kernel()` does (`killpg`); the test reads what the child
 //! printed (the interrupt's messages go to standard output) and how it
 //! ended.
+//!
+//! The child's side is not a test: this file has a `main` of its own
+//! (`harness = false` in Cargo.toml). Started with a scenario in its
+//! environment, it runs that scenario; otherwise it runs the tests below, as
+//! libtest would: in parallel, each named, filtered by the words given.
 
+use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::panic::{self, AssertUnwindSafe};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, ExitCode, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
@@ -22,6 +28,7 @@ use asyncio_rs::gather::gather;
 use asyncio_rs::interrupt::{self, BLOCKING_MESSAGE, KeyboardInterrupt, LOST_MESSAGE, MESSAGE};
 use asyncio_rs::pool::Pool;
 use asyncio_rs::runtime::Runtime;
+use asyncio_rs::threads;
 use tokio::time::sleep;
 
 /// The environment variable naming the scenario a child runs.
@@ -32,13 +39,13 @@ const SCENARIO: &str = "ASYNCIO_RS_INTERRUPT_SCENARIO";
 fn run_child(scenario: &str) -> Output {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
-        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
         .env(SCENARIO, scenario)
         .env("EVCXR_IS_RUNTIME", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: signal and setpgid are async-signal-safe.
+    // SAFETY: the closure runs in the forked child before exec, and calls
+    // only signal and setpgid, which are async-signal-safe.
     unsafe {
         command.pre_exec(|| {
             libc::signal(libc::SIGINT, libc::SIG_IGN);
@@ -46,16 +53,35 @@ fn run_child(scenario: &str) -> Output {
             Ok(())
         });
     }
-    let child = command.spawn().expect("start the test binary again");
-    let pid = child.id();
-    let watchdog = thread::spawn(move || {
-        thread::sleep(Duration::from_secs(60));
-        // SAFETY: the child's group, ours to end; harmless once it has ended.
-        unsafe { libc::killpg(pid as libc::pid_t, libc::SIGKILL) };
-    });
-    let output = child.wait_with_output().expect("wait for the child");
-    drop(watchdog);
-    output
+    let mut child = command.spawn().expect("start the test binary again");
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            // SAFETY: killpg takes no memory of ours. The child leads its
+            // group and has not been reaped (only this thread reaps it), so
+            // the group's id is still its own, not another process's.
+            unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
+            break child.wait().unwrap();
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }
 
 /// The interrupt's messages among what the child printed, in order.
@@ -86,22 +112,18 @@ fn assert_ran(output: &Output, expected: &[&str]) {
     assert_eq!(messages(output), expected, "stdout:\n{stdout}");
 }
 
-#[test]
 fn a_run_stops_at_once_its_gathered_tasks_are_cancelled_and_the_runtime_goes_on() {
     assert_ran(&run_child("run"), &[MESSAGE]);
 }
 
-#[test]
 fn a_blocking_cell_is_told_and_stops_at_its_next_await() {
     assert_ran(&run_child("blocking"), &[BLOCKING_MESSAGE, MESSAGE]);
 }
 
-#[test]
 fn a_blocking_task_is_told_and_stops_at_its_next_await() {
     assert_ran(&run_child("blocking task"), &[BLOCKING_MESSAGE, MESSAGE]);
 }
 
-#[test]
 fn a_loop_that_never_awaits_ends_the_process_at_the_second_press() {
     let output = run_child("loop");
     assert_eq!(
@@ -113,31 +135,115 @@ fn a_loop_that_never_awaits_ends_the_process_at_the_second_press() {
     assert_eq!(messages(&output), [BLOCKING_MESSAGE, LOST_MESSAGE]);
 }
 
-#[test]
 fn an_interrupted_pool_call_leaves_no_worker_and_the_pool_serves_the_next() {
     assert_ran(&run_child("pool"), &[MESSAGE]);
 }
 
-#[test]
 fn a_blocking_loop_that_checks_stops_without_the_blocking_message() {
     assert_ran(&run_child("asks"), &[MESSAGE]);
 }
 
-/// The child's side: does nothing in a plain `cargo test`.
-#[test]
-fn child() {
-    let Ok(scenario) = std::env::var(SCENARIO) else {
-        return;
-    };
-    // Ends libtest's "test child ... " line: the messages get lines of their own.
-    println!("scenario {scenario}");
-    match scenario.as_str() {
+fn threads_started_together_stop_at_the_press_and_are_joined() {
+    assert_ran(&run_child("threads"), &[MESSAGE]);
+}
+
+/// The tests, by name.
+const TESTS: [(&str, fn()); 7] = [
+    (
+        "a_run_stops_at_once_its_gathered_tasks_are_cancelled_and_the_runtime_goes_on",
+        a_run_stops_at_once_its_gathered_tasks_are_cancelled_and_the_runtime_goes_on,
+    ),
+    (
+        "a_blocking_cell_is_told_and_stops_at_its_next_await",
+        a_blocking_cell_is_told_and_stops_at_its_next_await,
+    ),
+    (
+        "a_blocking_task_is_told_and_stops_at_its_next_await",
+        a_blocking_task_is_told_and_stops_at_its_next_await,
+    ),
+    (
+        "a_loop_that_never_awaits_ends_the_process_at_the_second_press",
+        a_loop_that_never_awaits_ends_the_process_at_the_second_press,
+    ),
+    (
+        "an_interrupted_pool_call_leaves_no_worker_and_the_pool_serves_the_next",
+        an_interrupted_pool_call_leaves_no_worker_and_the_pool_serves_the_next,
+    ),
+    (
+        "a_blocking_loop_that_checks_stops_without_the_blocking_message",
+        a_blocking_loop_that_checks_stops_without_the_blocking_message,
+    ),
+    (
+        "threads_started_together_stop_at_the_press_and_are_joined",
+        threads_started_together_stop_at_the_press_and_are_joined,
+    ),
+];
+
+fn main() -> ExitCode {
+    if let Ok(scenario) = std::env::var(SCENARIO) {
+        child(&scenario);
+        return ExitCode::SUCCESS;
+    }
+    // What cargo test passes on: words filter the tests by name (`--exact`:
+    // whole names); `--list` lists them; other options are libtest's.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let exact = args.iter().any(|arg| arg == "--exact");
+    let filters: Vec<&str> = (args.iter())
+        .filter(|arg| !arg.starts_with('-'))
+        .map(String::as_str)
+        .collect();
+    let chosen: Vec<(&str, fn())> = (TESTS.into_iter())
+        .filter(|(name, _)| {
+            filters.is_empty()
+                || (filters.iter()).any(|f| if exact { name == f } else { name.contains(f) })
+        })
+        .collect();
+    if args.iter().any(|arg| arg == "--list") {
+        for (name, _) in &chosen {
+            println!("{name}: test");
+        }
+        return ExitCode::SUCCESS;
+    }
+    println!("\nrunning {} tests", chosen.len());
+    // Each test is a child process of its own: they run at once.
+    let running: Vec<_> = (chosen.iter())
+        .map(|&(name, test)| (name, thread::spawn(move || panic::catch_unwind(test))))
+        .collect();
+    let mut failed = Vec::new();
+    for (name, handle) in running {
+        let passed = handle.join().is_ok_and(|outcome| outcome.is_ok());
+        println!("test {name} ... {}", if passed { "ok" } else { "FAILED" });
+        if !passed {
+            failed.push(name);
+        }
+    }
+    let result = if failed.is_empty() { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {result}. {} passed; {} failed\n",
+        chosen.len() - failed.len(),
+        failed.len()
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        for name in failed {
+            eprintln!("failed: {name}");
+        }
+        ExitCode::FAILURE
+    }
+}
+
+/// The child's side: runs one scenario, in the conditions of the kernel's
+/// cell process that `run_child` sets up.
+fn child(scenario: &str) {
+    match scenario {
         "run" => run_scenario(),
         "blocking" => blocking_scenario(),
         "blocking task" => blocking_task_scenario(),
         "loop" => loop_scenario(),
         "pool" => pool_scenario(),
         "asks" => asks_scenario(),
+        "threads" => threads_scenario(),
         other => panic!("no scenario {other}"),
     }
     println!("scenario finished");
@@ -306,4 +412,29 @@ fn asks_scenario() {
         drop(checking);
         interrupt::checkpoint();
     });
+}
+
+fn threads_scenario() {
+    let _rt = Runtime::new().unwrap();
+    let _press = press_after(Duration::from_millis(200));
+    // The demos' threads, each sleeping a while: started one by one, far
+    // more than start before the press.
+    let started = Arc::new(AtomicU32::new(0));
+    let finished = Arc::new(AtomicU32::new(0));
+    interrupted(|| {
+        threads::start_and_join(100_000, |_| {
+            started.fetch_add(1, Ordering::SeqCst);
+            let finished = Arc::clone(&finished);
+            move || {
+                thread::sleep(Duration::from_millis(50));
+                finished.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    });
+    let (started, finished) = (
+        started.load(Ordering::SeqCst),
+        finished.load(Ordering::SeqCst),
+    );
+    assert!(0 < started && started < 100_000, "{started} started");
+    assert_eq!(finished, started, "each thread started is joined first");
 }
