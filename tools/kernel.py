@@ -46,6 +46,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from procfs import children_of, environ_of, parent_of
+
 ROOT = Path(__file__).resolve().parents[1]
 SLOTS = ROOT / ".venv" / "evcxr"
 MAX_SLOTS = 4
@@ -184,22 +186,36 @@ def stop_an_unguarded_cell(evcxr):
     """What plain evcxr does on an interrupt, where our crate cannot: end the process that runs
     the cells, if it is running one and has no SIGINT handler of its own (no `Runtime` made yet:
     a `loop {}` before the notebook's `let rt`). evcxr reports it and starts a fresh process for
-    the next cell. A compile (cargo and rustc, evcxr's other children) is left alone."""
-    for task in Path(f"/proc/{evcxr}/task").glob("*/children"):
-        for child in task.read_text().split():
-            try:
-                proc = Path("/proc") / child
-                if b"EVCXR_IS_RUNTIME=1" not in (proc / "environ").read_bytes().split(b"\0"):
-                    continue
-                caught = int(re.search(r"^SigCgt:\s*(\w+)", (proc / "status").read_text(), re.M)[1], 16)
-                if caught & (1 << (signal.SIGINT - 1)):
-                    continue
-                # Between cells, the process waits for evcxr's next command: read(0, …).
-                if (proc / "syscall").read_text().split()[:2] == [str(READ_SYSCALL), "0x0"]:
-                    continue
-                os.kill(int(child), signal.SIGKILL)
-            except (OSError, TypeError):
-                continue
+    the next cell. A compile (cargo and rustc, evcxr's other children) is left alone.
+
+    evcxr, not this launcher, reaps that process, so its pid may be another process's by the time
+    we look. The signal goes through a pidfd opened before the checks: the checks then read the
+    pidfd's own process, or a newcomer that took the pid after it ended (whose parent is not
+    evcxr, so it is left alone), and a pidfd whose process has ended signals nothing (ESRCH)."""
+    for child in children_of(evcxr):
+        try:
+            pidfd = os.pidfd_open(child)
+        except OSError:  # ended already
+            continue
+        try:
+            if is_unguarded_cell(child, evcxr):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        except (OSError, TypeError):  # ended while we looked
+            continue
+        finally:
+            os.close(pidfd)
+
+
+def is_unguarded_cell(pid, evcxr):
+    """Whether `pid` is evcxr's process that runs the cells, running one, with no SIGINT handler."""
+    proc = Path("/proc") / str(pid)
+    if parent_of(pid) != evcxr or environ_of(pid).get("EVCXR_IS_RUNTIME") != "1":
+        return False
+    caught = int(re.search(r"^SigCgt:\s*(\w+)", (proc / "status").read_text(), re.M)[1], 16)
+    if caught & (1 << (signal.SIGINT - 1)):
+        return False
+    # Between cells, the process waits for evcxr's next command: read(0, …).
+    return (proc / "syscall").read_text().split()[:2] != [str(READ_SYSCALL), "0x0"]
 
 
 def kernel_dir():
@@ -255,10 +271,8 @@ def warm():
     try:
         # The slot is in the environment of evcxr, the launcher's one child.
         launcher = manager.provisioner.process.pid
-        [evcxr] = Path(f"/proc/{launcher}/task/{launcher}/children").read_text().split()
-        environ = Path(f"/proc/{evcxr}/environ").read_bytes()
-        slot = next((v.split(b"=", 1)[1].decode() for v in environ.split(b"\0")
-                     if v.startswith(b"EVCXR_TMPDIR=")), None)
+        [evcxr] = children_of(launcher)
+        slot = environ_of(evcxr).get("EVCXR_TMPDIR")
         reply = client.execute_interactive(first_cell(), timeout=900, output_hook=lambda m: None)
         if reply["content"]["status"] != "ok":
             sys.exit(f"kernel.py: the first cell failed: {reply['content']}")
