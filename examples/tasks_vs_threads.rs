@@ -14,6 +14,10 @@
 //! "peak_rss_bytes"}, "threads": {"requested", "started", "seconds",
 //! "peak_rss_bytes", "stopped_because"}}`, each part an array instead when
 //! given several values, and `"python"` (like `"tasks"`) with `--python`.
+//! `--limits` runs nothing and prints the limits instead, as the notebook's
+//! `Limits` cell shows them; with `--json`, `{"thread_headroom", "binding"}`:
+//! how many more threads fit (what the tests expect of 30,000) and the limit
+//! that binds first.
 //!
 //! Peak memory is each run's own: every run (each N of tasks or threads, and
 //! each Python run) is a child process of its own, whose peak resident memory
@@ -28,6 +32,7 @@ use serde_json::{Value, json};
 
 use asyncio_rs::demos::Kind;
 use asyncio_rs::demos::tasks_vs_threads::{self, Comparison, Row};
+use asyncio_rs::limits::Limits;
 use asyncio_rs::memory::Peak;
 use asyncio_rs::runtime::Runtime;
 
@@ -47,6 +52,10 @@ struct Args {
     /// Also run the tasks in Python asyncio (python3) and print the ratios.
     #[arg(long)]
     python: bool,
+    /// Print the limits on threads (the room under each, and the one that
+    /// binds first) instead of running anything.
+    #[arg(long)]
+    limits: bool,
     /// Write the chart (time and memory against N) to this SVG file.
     #[arg(long)]
     svg: Option<std::path::PathBuf>,
@@ -82,6 +91,7 @@ fn main() -> ExitCode {
     args.threads.sort_unstable();
     let outcome = match args.child.as_deref() {
         Some(part) => child(part, &args),
+        None if args.limits => limits(&args),
         None => run(&args),
     };
     match outcome {
@@ -94,6 +104,21 @@ fn main() -> ExitCode {
 }
 
 type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn limits(args: &Args) -> Fallible<()> {
+    let limits = Limits::read()?;
+    if args.json {
+        let headroom = limits.thread_headroom();
+        let report = json!({
+            "thread_headroom": headroom.count,
+            "binding": headroom.limit.to_string(),
+        });
+        println!("{report}");
+    } else {
+        println!("{limits}");
+    }
+    Ok(())
+}
 
 fn run(args: &Args) -> Fallible<()> {
     let mut comparison = Comparison::default();

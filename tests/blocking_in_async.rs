@@ -4,14 +4,13 @@
 //! `One` and `Two` before the next starts; with `spawn_blocking` all three
 //! print `One` before any prints `Two`.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+
+use common::example;
 
 #[test]
 fn a_blocking_sleep_serialises_the_tasks_and_spawn_blocking_overlaps_them() {
-    let test_binary = std::env::current_exe().unwrap();
-    let profile_dir = test_binary.parent().and_then(Path::parent).unwrap();
-    let output = Command::new(profile_dir.join("examples").join("blocking_in_async"))
+    let output = example("blocking_in_async")
         .output()
         .expect("cargo test builds the examples");
     assert!(output.status.success(), "{output:?}");

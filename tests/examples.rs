@@ -3,12 +3,12 @@
 //! seed (`tests/reference/makerandom.py`), and the count script what `In [3]`
 //! printed.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 mod common;
 
-use common::python3;
+use common::{example, python3};
 
 /// Seeds small, large, negative, past 2^32, past 2^64 and past 2^128.
 const SEEDS: [&str; 16] = [
@@ -32,24 +32,6 @@ const SEEDS: [&str; 16] = [
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `cargo test` builds the examples next to the test binaries' `deps/`.
-fn example(name: &str) -> Command {
-    let test_binary = std::env::current_exe().unwrap();
-    let profile_dir = test_binary.parent().and_then(Path::parent).unwrap();
-    let path: PathBuf = profile_dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test`, which builds the examples",
-        path.display()
-    );
-    let mut command = Command::new(path);
-    command
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR")
-        .env_remove("EVCXR_IS_RUNTIME");
-    command
 }
 
 fn cpython_makerandom(seed: &str) -> String {
@@ -233,6 +215,41 @@ fn tasks_vs_threads_stops_short_of_30_000_threads_with_the_reason() {
     assert!(
         reason.starts_with(&format!("stopped at {grouped} threads: ")),
         "{reason}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn tasks_vs_threads_prints_the_room_for_threads_as_the_crate_reckons_it() {
+    let output = example("tasks_vs_threads")
+        .args(["--limits", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&stdout_of(output)).unwrap();
+    let room = report["thread_headroom"].as_u64().unwrap();
+    // Another process, another moment: what is in use differs a little.
+    let here = asyncio_rs::limits::Limits::read()
+        .unwrap()
+        .thread_headroom();
+    assert!(
+        room.abs_diff(here.count) < 1_000,
+        "{room} vs {}",
+        here.count
+    );
+    let name = |limit: &str| limit.split(" (").next().unwrap().to_string();
+    let binding = report["binding"].as_str().unwrap();
+    assert_eq!(name(binding), name(&here.limit.to_string()));
+    let table = stdout_of(
+        example("tasks_vs_threads")
+            .arg("--limits")
+            .output()
+            .unwrap(),
+    );
+    let last = table.lines().last().unwrap();
+    let ending = format!(" more threads: {} binds first", name(binding));
+    assert!(
+        last.starts_with("room for ") && last.ends_with(&ending),
+        "{table}"
     );
 }
 

@@ -1,9 +1,33 @@
-//! What the tests that compare with CPython share: running `python3` on one
-//! of the reference scripts in `tests/reference/`.
+//! What the integration tests share: running `python3` on one of the
+//! reference scripts in `tests/reference/`, and running an example.
+#![allow(
+    dead_code,
+    reason = "each test crate that includes this module uses a part of it"
+)]
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+/// A command that runs the example `name`, which `cargo test` builds next to
+/// the test binaries' `deps/`, without the caller's `NO_COLOR`, `CLICOLOR` or
+/// evcxr's `EVCXR_IS_RUNTIME`. Panics if it is not built.
+pub fn example(name: &str) -> Command {
+    let test_binary = std::env::current_exe().unwrap();
+    let profile_dir = test_binary.parent().and_then(Path::parent).unwrap();
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test`, which builds the examples",
+        path.display()
+    );
+    let mut command = Command::new(path);
+    command
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("EVCXR_IS_RUNTIME");
+    command
+}
 
 /// Runs `python3 tests/reference/{script} {args}`, writes `input` to its
 /// standard input, and returns what it printed. Panics with python3's

@@ -4,6 +4,7 @@ and CPython's output for the makerandom demo.
 nbclient runs whole notebooks; `Kernel` drives one cell by cell, so that a
 test can re-run cells in any order and see when each line arrived.
 """
+import importlib.util
 import os
 import queue
 import re
@@ -22,6 +23,12 @@ import requests
 from jupyter_client.manager import start_new_kernel
 
 ROOT = Path(__file__).resolve().parents[2]
+# What the kernel launcher reads of other processes in /proc (children, alive, environment), one
+# copy for it and for the tests: tools/procfs.py.
+_SPEC = importlib.util.spec_from_file_location("procfs", ROOT / "tools" / "procfs.py")
+procfs = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(procfs)
+alive, children_of, environ_of = procfs.alive, procfs.children_of, procfs.environ_of
 NOTEBOOKS = ROOT / "notebooks"
 CELL_TIMEOUT = 600
 # How long a cell's last output may come after its reply (see Kernel.run).
@@ -37,6 +44,11 @@ TIMING_BOUNDS = {"in-3": (1.00, 1.02), "in-4": (3.00, 3.09)}
 def sanitize(text):
     """Text with the digits of its timing lines masked."""
     return TIMING.sub("Executed in  #.##s", text)
+
+
+def number(text):
+    """A count as the crate's tables print it: `100,000` is 100000."""
+    return int(text.replace(",", ""))
 
 
 def strip_ansi(text):
@@ -96,16 +108,15 @@ class Kernel:
         EVCXR_IS_RUNTIME (its other children are cargo and rustc, while a cell compiles)."""
         found = [
             child for child in children_of(self.evcxr_pid)
-            if b"EVCXR_IS_RUNTIME=1" in Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+            if environ_of(child).get("EVCXR_IS_RUNTIME") == "1"
         ]
         assert len(found) == 1, found
         return found[0]
 
     def build_dir(self):
         """The build directory evcxr uses (`EVCXR_TMPDIR`, set by the launcher), or None."""
-        environ = Path(f"/proc/{self.evcxr_pid}/environ").read_bytes().split(b"\0")
-        found = [v for v in environ if v.startswith(b"EVCXR_TMPDIR=")]
-        return Path(found[0].split(b"=", 1)[1].decode()) if found else None
+        found = environ_of(self.evcxr_pid).get("EVCXR_TMPDIR")
+        return Path(found) if found else None
 
     def run(self, code, presses=()):
         """Runs `code`; `presses` are (text, seconds) pairs: the interrupt
@@ -171,14 +182,6 @@ class Kernel:
     def close(self):
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
-
-
-def children_of(pid):
-    """The process ids whose parent is `pid`, from /proc."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += (task / "children").read_text().split()
-    return [int(child) for child in found]
 
 
 def load(name="asyncio.ipynb"):

@@ -236,7 +236,8 @@ def seen(tmp_path_factory):
             }""", "the run finished and the kernel is idle", timeout=RUN_TIMEOUT_MS)
             seconds = time.monotonic() - start
             # Every image has had its chance to load.
-            wait_for(page, "() => [...document.querySelectorAll('.jp-OutputArea-output img')].every(img => img.complete)",
+            wait_for(page,
+                     "() => [...document.querySelectorAll('.jp-OutputArea-output img')].every(img => img.complete)",
                      "the images loaded")
             notebook_height = screenshot_whole_notebook(page)
             cells = page.evaluate(READ_CELLS)

@@ -14,6 +14,7 @@ from helpers import (
     load,
     meant_to_panic,
     meant_to_raise,
+    number,
     shown_text,
     stdout_of,
     strip_ansi,
@@ -24,10 +25,6 @@ WRITE_ROW = re.compile(
     r" +\d+\.\d\d +([\d,]+) +([\d,]+) +(yes|no) +([\d,]+)$"
 )
 COUNT_ROW = re.compile(r"^(tokio tasks|OS threads) +(Rc<RefCell<u64>>, no lock|Arc<Mutex<u64>>) +\d+\.\d{3} +([\d,]+)$")
-
-
-def number(text):
-    return int(text.replace(",", ""))
 
 
 def rows(pattern, text):

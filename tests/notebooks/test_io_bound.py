@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from helpers import TIMING, cell_with, shown_text, stdout_of
+from helpers import TIMING, cell_with, number, shown_text, stdout_of
 
 # The clock checks, in seconds. The stalled counts are in-4's three thread
 # sleeps one after the other, on the event loop instead of the cell's thread:
@@ -23,10 +23,6 @@ BOUNDS = {
     "two workers": (2.00, 2.06),
 }
 ROW = re.compile(r"^(tokio tasks|OS threads) +([\d,]+) +([\d,]+) +\d+\.\d\d +[\d,]+ +[\d.]+ MiB +[\d.]+ MiB$")
-
-
-def number(text):
-    return int(text.replace(",", ""))
 
 
 def table(cell):

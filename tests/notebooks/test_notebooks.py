@@ -24,6 +24,7 @@ from helpers import (
     tagged_cells,
     varies,
 )
+
 # A variable a cell keeps, without its type written out.
 UNTYPED_LET = re.compile(r"^let (mut )?[^:=]+=", re.MULTILINE)
 # Where code shown in a cell's comment comes from.

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import Kernel, cell_with, code_cells, load, stdout_of
+from helpers import Kernel, alive, cell_with, children_of, code_cells, load, stdout_of
 
 ITEM = re.compile(r"^item (\d+): worker process (\d+), digest ([0-9a-f]{16})\.\.\.$")
 KILLED = re.compile(r"^item (\d+): worker process (\d+) was killed by SIGKILL while it ran the job$")
@@ -91,37 +91,11 @@ def test_threads_compute_the_same_digests(executed):
     assert lines[2] == "same digests: true"
 
 
-def children(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read()
-        except OSError:
-            continue
-        state, ppid = fields[fields.rfind(")") + 2:].split()[:2]
-        if int(ppid) == pid and state != "Z":
-            found.append(int(entry))
-    return found
-
-
-def running(pid):
-    """Whether `pid` is a process that has not exited (a zombie has)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read()
-    except OSError:
-        return False
-    return fields[fields.rfind(")") + 2] != "Z"
-
-
 def wait_until_gone(pids, seconds=10):
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(map(running, pids)):
+    while time.monotonic() < deadline and any(map(alive, pids)):
         time.sleep(0.1)
-    return [pid for pid in pids if running(pid)]
+    return [pid for pid in pids if alive(pid)]
 
 
 BUSY_POOL = """
@@ -147,7 +121,8 @@ def evcxr_child(kernel):
 def busy_workers(kernel):
     workers = [int(pid) for pid in re.findall(r"\d+", kernel.run_clean(BUSY_POOL).stdout)]
     assert len(workers) == 2
-    assert sorted(children(evcxr_child(kernel))) == sorted(workers)
+    running = [pid for pid in children_of(evcxr_child(kernel)) if alive(pid)]
+    assert sorted(running) == sorted(workers)
     return workers
 
 

@@ -12,9 +12,8 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from pathlib import Path
 
-from helpers import ROOT, Kernel, cell_with, load, stdout_of, tagged_cells
+from helpers import ROOT, Kernel, alive, cell_with, load, stdout_of, tagged_cells
 
 SLOTS = ROOT / ".venv" / "evcxr"
 
@@ -137,9 +136,3 @@ def test_killing_the_launcher_alone_leaves_no_evcxr_behind():
         )
 
 
-def alive(pid):
-    """Whether `pid` is a process that has not ended (a zombie has)."""
-    try:
-        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
-    except FileNotFoundError:
-        return False

@@ -3,21 +3,21 @@ threads, each sleeping a second, as a table and an inline chart; threads
 stop short of the machine's limits, and the kernel survives a cell that asks
 for more than they allow."""
 import base64
+import json
 import re
-from pathlib import Path
+import subprocess
+from functools import cache
 
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-from helpers import Kernel, code_cells, load, stdout_of
+from helpers import ROOT, Kernel, code_cells, load, number, stdout_of
 
 # A row of the table: kind, requested, started, seconds, peak, added, reason.
 ROW = re.compile(
     r"^(tokio tasks|threads) +([\d,]+) +([\d,]+) +(\d+\.\d\d) +([\d.]+) MiB +([\d.]+) MiB  (.+)$"
 )
 STOPPED = re.compile(r"^stopped at ([\d,]+) threads: (\S+) \(.+\)$")
-# The mappings a thread takes; the limit that binds first on this machine.
-MAPS_PER_THREAD = 4
 
 
 def by_id(notebook, cell_id):
@@ -31,14 +31,15 @@ def rich_output(cell):
     return shown[0].data
 
 
-def count(text):
-    return int(text.replace(",", ""))
-
-
+@cache
 def room_for_threads_here():
-    """Whether vm.max_map_count lets this machine start 30,000 threads."""
-    max_map_count = int(Path("/proc/sys/vm/max_map_count").read_text())
-    return max_map_count // MAPS_PER_THREAD > 30_000
+    """Whether this machine has room for 30,000 more threads, as the crate reckons it
+    (`Limits::thread_headroom`, every limit with its margin), from the example that prints it."""
+    report = subprocess.run(
+        ["cargo", "run", "--quiet", "--example", "tasks_vs_threads", "--", "--limits", "--json"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(report)["thread_headroom"] >= 30_000
 
 
 def test_the_comparison_is_a_table_and_an_inline_svg_chart(executed):
@@ -48,7 +49,7 @@ def test_the_comparison_is_a_table_and_an_inline_svg_chart(executed):
     header, *lines = data["text/plain"].splitlines()
     assert header.split()[:3] == ["kind", "requested", "started"]
     rows = [ROW.match(line).groups() for line in lines]
-    asked = [(kind, count(requested)) for kind, requested, *_ in rows]
+    asked = [(kind, number(requested)) for kind, requested, *_ in rows]
     assert asked == [("threads", n) for n in (100, 1_000, 10_000, 30_000)] + [
         ("tokio tasks", n) for n in (1_000, 10_000, 100_000, 1_000_000)
     ]
@@ -58,7 +59,7 @@ def test_the_comparison_is_a_table_and_an_inline_svg_chart(executed):
         if started == requested:
             assert reason == "-"
         else:
-            assert kind == "threads" and count(started) < count(requested)
+            assert kind == "threads" and number(started) < number(requested)
             assert STOPPED.match(reason).group(1) == started
     stopped = [row for row in rows if row[-1] != "-"]
     assert len(stopped) == (0 if room_for_threads_here() else 1)
@@ -82,7 +83,7 @@ def test_30_000_threads_end_with_how_many_started_and_what_stopped_them(executed
         assert rest == [] and started == "30,000"
     else:
         assert len(rest) == 1 and STOPPED.match(rest[0]).group(1) == started
-        assert count(started) > 1_000
+        assert number(started) > 1_000
 
 
 def test_the_kernel_lives_on_after_the_30_000_thread_cell(executed):
@@ -108,7 +109,7 @@ def test_the_kernel_answers_after_a_cell_asks_for_more_threads_than_the_limit():
         kernel.close()
     reason = asked.results[0].splitlines()[-1]
     started = STOPPED.match(reason).group(1)
-    assert answer.stdout.startswith(f"still here: {count(started)} < ")
+    assert answer.stdout.startswith(f"still here: {number(started)} < ")
 
 
 def test_the_html_export_shows_the_chart(executed):

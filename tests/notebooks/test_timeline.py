@@ -77,7 +77,7 @@ def test_the_concurrent_counts_wait_side_by_side_and_the_blocking_ones_in_a_row(
     # Blocking, on the real clock: one run of a second or more each, in a row.
     runs = [spans for _, _, spans in drawn[3:]]
     assert all(len(spans) == 1 and spans[0][0] == "run" for spans in runs), runs
-    for (_, start, end), (_, next_start, _) in zip([s[0] for s in runs], [s[0] for s in runs[1:]]):
+    for (_, _, end), (_, next_start, _) in zip([s[0] for s in runs], [s[0] for s in runs[1:]]):
         assert next_start >= end
     assert all(end - start >= 1.0 for _, start, end in (s[0] for s in runs))
     assert text.count("1 wait, done at 1 s") == 3
