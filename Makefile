@@ -3,7 +3,7 @@
 #
 #   make notebooks   execute every notebook, export .ipynb, HTML, PDF and Markdown to
 #                    build/notebooks/
-#   make test        cargo test, then execute the notebooks under evcxr and check them
+#   make test        the lints, cargo test, then execute the notebooks under evcxr and check them
 #   make bench       time the notebook against the Python original (benches/bench.py)
 #
 # Both install what is missing first: evcxr_jupyter (cargo install --locked,
@@ -36,7 +36,7 @@ export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
 export JUPYTER_DATA_DIR := $(VENV)/share/jupyter
 export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
-.PHONY: notebooks test setup browser poppler lab refresh bench slots clean-slots
+.PHONY: notebooks test lint setup browser poppler lab refresh bench slots clean-slots
 
 # Execute, coalesce each cell's streams into one output (as Jupyter shows them
 # live) and export, in one Python process.
@@ -47,9 +47,19 @@ notebooks: setup browser
 
 # -rs: a skipped test says why at the end (the browser and PDF tests without
 # Chromium, the PDF tests without poppler-utils).
-test: setup browser poppler
+test: setup browser poppler lint
 	cargo test
 	$(PYTHON) -m pytest -rs tests/notebooks
+
+# Lints are part of the build (docs/testing.md#lints): rustfmt; clippy with warnings denied, on
+# every target (it shares cargo's target directory, so only our crate is checked again);
+# rustdoc's broken links (lib.rs's Layout names every module); ruff on the Python in tools/,
+# benches/ and tests/ (pinned in notebooks/requirements.txt, settings in ruff.toml).
+lint: $(VENV)/installed
+	cargo fmt --check
+	cargo clippy --all-targets --quiet -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+	$(VENV)/bin/ruff check --quiet tools benches tests
 
 # Checked on every run, so that a missing evcxr_jupyter or kernel comes back. The kernel starts
 # through tools/kernel.py, which gives it a warm build slot of its own in .venv/evcxr/ (see
