@@ -557,8 +557,10 @@ mod tests {
         unsafe { std::env::set_var(VARIABLE, other) };
         assert!(find().is_none());
         let wrong_size = format!("{}:1000:{}", std::process::id(), size_of::<Shared>() + 8);
+        // SAFETY: as above.
         unsafe { std::env::set_var(VARIABLE, wrong_size) };
         assert!(find().is_none());
+        // SAFETY: as above.
         unsafe { std::env::remove_var(VARIABLE) };
     }
 }

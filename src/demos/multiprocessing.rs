@@ -92,6 +92,9 @@ pub async fn fetch(address: SocketAddr, n: u32) -> io::Result<Vec<u8>> {
 /// notebook kills a pool worker with it to show what the pool does then.
 pub fn kill(pid: u32) -> io::Result<()> {
     let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::other("not a process id"))?;
+    // SAFETY: kill takes no memory of ours. Which process gets the signal
+    // is the caller's choice, as with `kill -9`: a pid the reader took from
+    // `pool.workers()` moments before, a live worker of the pool.
     if unsafe { libc::kill(pid, libc::SIGKILL) } == 0 {
         Ok(())
     } else {

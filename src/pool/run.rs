@@ -488,6 +488,8 @@ fn write_worker(socket: UnixStream, jobs: mpsc::Receiver<Vec<u8>>) {
 fn send_all(socket: &UnixStream, mut bytes: &[u8]) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     while !bytes.is_empty() {
+        // SAFETY: send reads `bytes.len()` bytes from `bytes`, which lives
+        // through the call, and the fd is the socket's, open while we borrow it.
         let sent = unsafe {
             libc::send(
                 socket.as_raw_fd(),

@@ -103,8 +103,12 @@ impl Supervisor {
         // Wait without reaping first: until it is reaped, the pid cannot be
         // reused, so `close` may still signal every pid in the table.
         loop {
+            // SAFETY: siginfo_t is a plain C struct, for which all zeroes
+            // is a valid value.
             let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
             let flags = libc::WEXITED | libc::WNOWAIT;
+            // SAFETY: waitid writes only the siginfo_t we pass, which lives
+            // through the call.
             if unsafe { libc::waitid(libc::P_PID, pid, &mut info, flags) } == 0 {
                 break;
             }
@@ -151,6 +155,8 @@ impl Supervisor {
         let mut table = lock(&self.shared.table);
         table.closed = true;
         for &pid in &table.live {
+            // SAFETY: kill takes no memory of ours. Every pid in the table
+            // is our unreaped child while we hold its lock (see `kill`).
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
         }
         // Each worker's reader thread reaps it; should one not get there in
@@ -188,6 +194,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 fn wait_pid(pid: u32) -> Death {
     let mut status = 0;
     loop {
+        // SAFETY: waitpid writes only `status`, which lives through the call.
         let reaped = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
         if reaped == pid as libc::pid_t {
             break;
@@ -206,9 +213,12 @@ fn wait_pid(pid: u32) -> Death {
 
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two fds into the array we pass, of two.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(io::Error::last_os_error());
     }
+    // SAFETY: pipe2 succeeded: both fds are open, new, and owned by nothing
+    // else, so each gets exactly one owner.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
@@ -217,6 +227,7 @@ fn fork_worker(shared: &Shared, body: &Body) -> io::Result<Spawned> {
     let (parent_end, child_end) = UnixStream::pair()?; // both close-on-exec
     let (stdout_read, stdout_write) = pipe()?;
     let (stderr_read, stderr_write) = pipe()?;
+    // SAFETY: getpid takes nothing and cannot fail.
     let parent = unsafe { libc::getpid() };
 
     let mut table = lock(&shared.table);
@@ -231,6 +242,10 @@ fn fork_worker(shared: &Shared, body: &Body) -> io::Result<Spawned> {
     let stderr = io::stderr();
     let stderr_lock = stderr.lock();
 
+    // SAFETY: see the module's documentation. Of the locks this thread
+    // holds (the table's, Rust's stdout and stderr), the child releases the
+    // two it uses and never touches the table; it runs only `child`, which
+    // never returns into our code and ends with _exit.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         drop(stdout_lock);
@@ -260,6 +275,10 @@ fn fork_worker(shared: &Shared, body: &Body) -> io::Result<Spawned> {
 /// The worker process, from the fork to `_exit`. Never returns into the
 /// parent's code, never drops what it inherited.
 fn child(parent: libc::pid_t, [socket, stdout, stderr]: [RawFd; 3], body: &Body) -> ! {
+    // SAFETY: plain system calls on fds and numbers, no memory of ours but
+    // the C string literal. The fds moved here are the child's own copies;
+    // nothing in the child uses the ones close_from closes (no Rust object
+    // of the parent's is dropped or used after the fork: we never return).
     unsafe {
         // Die with the supervisor thread, and so with the parent process. If
         // the parent died before this line, getppid is no longer it.
@@ -282,14 +301,24 @@ fn child(parent: libc::pid_t, [socket, stdout, stderr]: [RawFd; 3], body: &Body)
         libc::fcntl(3, libc::F_SETFD, libc::FD_CLOEXEC);
     }
     let code = panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: fd 3 is the socket, moved there above; nothing else owns it.
         body(unsafe { OwnedFd::from_raw_fd(3) })
     }))
     .unwrap_or(101);
+    // SAFETY: _exit ends the process at once, running nothing of ours.
     unsafe { libc::_exit(code) }
 }
 
 /// Closes every fd from `first` up.
+///
+/// # Safety
+///
+/// No object that owns one of those fds (a `File`, an `OwnedFd`) may be
+/// used or dropped afterwards: only a forked child that never returns into
+/// the parent's code calls this.
 unsafe fn close_from(first: RawFd) {
+    // SAFETY: close_range takes numbers only; the caller guarantees that the
+    // fds it closes are not used again.
     let done = unsafe {
         libc::syscall(
             libc::SYS_close_range,
@@ -310,6 +339,7 @@ unsafe fn close_from(first: RawFd) {
         })
         .unwrap_or_default();
     for fd in open.into_iter().filter(|&fd| fd >= first) {
+        // SAFETY: as for close_range above.
         unsafe { libc::close(fd) };
     }
 }
