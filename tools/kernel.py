@@ -36,6 +36,7 @@ import argparse
 import ctypes
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -46,9 +47,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from procfs import children_of, environ_of, parent_of
-
 ROOT = Path(__file__).resolve().parents[1]
+# tools/procfs.py, by its path: the kernel spec runs this file with `python -I`, which leaves the
+# file's folder off sys.path.
+_SPEC = importlib.util.spec_from_file_location("procfs", ROOT / "tools" / "procfs.py")
+procfs = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(procfs)
+children_of, environ_of, parent_of = procfs.children_of, procfs.environ_of, procfs.parent_of
 SLOTS = ROOT / ".venv" / "evcxr"
 MAX_SLOTS = 4
 # The number of read(2) in /proc/PID/syscall, to tell a cell process that waits for its next
