@@ -28,7 +28,9 @@
 //!
 //! Tasks that share an `Rc` are not `Send`: they run on a `LocalSet`, on a
 //! one-thread runtime of their own ([`on_one_thread`]), not on a
-//! [`Runtime`](crate::runtime::Runtime)'s event loop, which takes only `Send` futures.
+//! [`Runtime`](crate::runtime::Runtime)'s event loop, which takes only
+//! `Send` futures. Threads start through [`threads::start_and_join`], as in
+//! every demo: Jupyter's interrupt stops them starting.
 //!
 //! ```
 //! use asyncio_rs::demos::fire_and_forget::{self, Update};
