@@ -13,7 +13,8 @@
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.
 //! - [`interrupt`]: Jupyter's interrupt button in the kernel: a cell waiting
 //!   in `run` stops with `KeyboardInterrupt`, every variable kept; a blocking
-//!   cell is told so, and a second press ends the process.
+//!   cell is told so, and a second press ends the process; what differs
+//!   between Linux and macOS in `interrupt/linux.rs` and `interrupt/macos.rs`.
 //! - [`pool`]: a pool of worker processes that run async functions, closures
 //!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux):
 //!   `pool/mod.rs` the API, `supervisor.rs` the thread that forks and reaps
@@ -30,15 +31,18 @@
 //!   `svg.rs` and `text.rs` draw.
 //! - [`limits`]: the limits on starting threads, opening files and
 //!   connecting sockets (map count, `threads-max`, `pid_max`, `RLIMIT_NPROC`,
-//!   memory, `RLIMIT_NOFILE`, the local port range), read before a demo
-//!   reaches them (`limits/linux.rs`), how many more fit, and raising the
-//!   soft open-file limit; its tests in `limits/tests.rs`.
+//!   memory, `RLIMIT_NOFILE`, the local port range; macOS's
+//!   `kern.num_taskthreads`), read before a demo reaches them
+//!   (`limits/linux.rs`, `limits/macos.rs`), how many more fit, and raising
+//!   the soft open-file limit (`limits/rlimit.rs`); its tests in
+//!   `limits/tests.rs`.
 //! - [`threads`]: `start_and_join`, how every demo starts its OS threads:
 //!   one by one, stopping at the first the system refuses or at Jupyter's
 //!   interrupt, then joining every thread started.
 //! - [`memory`]: a piece of work's peak resident memory, measured in-process
-//!   (`VmHWM`, reset through `/proc/self/clear_refs`), and `mebibytes`, how
-//!   the demos' tables print memory.
+//!   (`VmHWM`, reset through `/proc/self/clear_refs`; on macOS `ru_maxrss`,
+//!   when the work raised it), and `mebibytes`, how the demos' tables print
+//!   memory.
 //! - [`display`]: `thousands` (`15,800`), how counts print, and evcxr's rich
 //!   display protocol (`EVCXR_BEGIN_CONTENT`), for every value that shows in
 //!   a cell.
@@ -51,7 +55,8 @@
 //! - [`colors`]: the ANSI palette of `In [6]`, and the colours JupyterLab
 //!   draws it in.
 //! - `procfs` (private, Linux): how `/proc`'s files spell a value, for
-//!   [`limits`] and [`memory`].
+//!   [`limits`] and [`memory`]; `macos` (private, macOS): `sysctlbyname` and
+//!   `proc_pidinfo`, the same for macOS.
 //!
 //! The notebook's demos, under [`demos`], are the code its cells show and
 //! run, one module per section, and [`demos::Kind`], tokio tasks or OS
@@ -89,6 +94,8 @@ pub mod gather;
 pub mod interrupt;
 pub mod limits;
 pub mod loopback;
+#[cfg(target_vendor = "apple")]
+mod macos;
 pub mod memory;
 pub mod pool;
 #[cfg(target_os = "linux")]
