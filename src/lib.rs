@@ -82,26 +82,53 @@
 //!   IO": what its loopback server answers (`reply`), `fetch` to wait on it,
 //!   and SHA-256 rounds to compute.
 //!
+//! Every module is Unix's: on Windows the crate is one `compile_error!`
+//! that points to WSL (`docs/platforms.md`).
+//!
 //! Around the crate: `examples/` (the demos as scripts, and benchmarks),
 //! `notebooks/`, `tests/`, `benches/`, `tools/` and `docs/`, which the
 //! README's Layout describes.
 
+// Windows: one clear error instead of dozens (signals, fork, file
+// descriptors); every module below is Unix's. See docs/platforms.md.
+#[cfg(not(unix))]
+compile_error!(
+    "asyncio_rs runs on Linux and macOS, not on Windows: it needs Unix signals for Jupyter's \
+     interrupt and fork for its process pool. On Windows, run the notebook in WSL (Windows \
+     Subsystem for Linux): see docs/platforms.md."
+);
+
+#[cfg(unix)]
 pub mod chart;
+#[cfg(unix)]
 pub mod colors;
+#[cfg(unix)]
 pub mod demos;
+#[cfg(unix)]
 pub mod display;
+#[cfg(unix)]
 pub mod gather;
+#[cfg(unix)]
 pub mod interrupt;
+#[cfg(unix)]
 pub mod limits;
+#[cfg(unix)]
 pub mod loopback;
 #[cfg(target_vendor = "apple")]
 mod macos;
+#[cfg(unix)]
 pub mod memory;
+#[cfg(unix)]
 pub mod pool;
 #[cfg(target_os = "linux")]
 mod procfs;
+#[cfg(unix)]
 pub mod random;
+#[cfg(unix)]
 pub mod runtime;
+#[cfg(unix)]
 pub mod threads;
+#[cfg(unix)]
 pub mod timeline;
+#[cfg(unix)]
 pub mod timing;
