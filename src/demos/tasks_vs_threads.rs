@@ -394,8 +394,8 @@ mod tests {
 
     #[test]
     fn on_a_mac_threads_stop_short_of_kern_num_taskthreads() {
-        // What `Limits::read` gives on a Mac with a small cap (Apple silicon
-        // has 4,096 threads per process; 300 keeps the test light).
+        // What `Limits::read` gives on a Mac, with a small cap (a Mac's is a
+        // few thousand threads per process; 300 keeps the test light).
         let limits = Limits {
             task_threads: Some(300),
             process_threads: 10,

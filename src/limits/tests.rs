@@ -237,8 +237,8 @@ fn this_machine_s_limits_are_read() {
     assert_eq!(limits.nofile, (soft != libc::RLIM_INFINITY).then_some(soft));
 }
 
-/// What `Limits::read` gives on a Mac (`limits/macos.rs`), from figures as
-/// an M1 gives them.
+/// What `Limits::read` gives on a Mac (`limits/macos.rs`), from figures of
+/// the size a Mac has (a few thousand threads per process).
 fn a_mac() -> Limits {
     macos::snapshot(macos::Figures {
         task_threads: 4_096,
