@@ -16,7 +16,8 @@
 //!   cell is told so, and a second press ends the process; what differs
 //!   between Linux and macOS in `interrupt/linux.rs` and `interrupt/macos.rs`.
 //! - [`pool`]: a pool of worker processes that run async functions, closures
-//!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux):
+//!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux and
+//!   macOS, what differs in `pool/platform.rs`):
 //!   `pool/mod.rs` the API, `supervisor.rs` the thread that forks and reaps
 //!   workers, `worker.rs` a worker's runtime and job loop, `run.rs` one `map`
 //!   call on the parent's side, `wire.rs` the frames on a worker's socket,
