@@ -22,8 +22,8 @@ The launcher also sets what makes evcxr's own work cheaper (each measured in doc
 standard library's sources hidden from its rust-analyzer, the toolchain's `bin` ahead of rustup's
 proxies. It stays evcxr's parent for Jupyter's interrupt (docs/interrupt.md): SIGINT is ignored
 by evcxr and handed to our crate in the process that runs the cells, and where no `Runtime` has
-taken it over yet, the launcher ends a running cell's process as plain evcxr would (on Linux:
-without /proc and prctl, as on macOS, it leaves a press alone; see docs/platforms.md).
+taken it over yet, the launcher ends a running cell's process as plain evcxr would (Linux only:
+without /proc and prctl, as on macOS, it leaves the press alone; see docs/platforms.md).
 
 Commands:
 
