@@ -13,7 +13,9 @@
 # (`make slots` lists them, `make clean-slots` deletes them). As root, both also
 # install Debian's chromium (the browser test; the PDF export) and `make test`
 # poppler-utils (the PDF test reads the PDF with pdftotext and pdftoppm).
-# Without Chromium, `make notebooks` skips the PDF and says so.
+# Without Chromium, `make notebooks` skips the PDF and says so. On macOS nothing
+# is installed: Chromium or Google Chrome is taken from /Applications.
+# `make test` also type-checks the crate for macOS and Windows (check-targets).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -24,8 +26,16 @@ PYTHON := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
 OUT := build/notebooks
 # The Chromium that the browser test drives and that prints the PDF; another
-# build of it can be named here.
+# build of it can be named here. On macOS, Chromium's app or else Google Chrome's.
+UNAME := $(shell uname -s)
+ifeq ($(UNAME),Darwin)
+MAC_CHROMIUM := /Applications/Chromium.app/Contents/MacOS/Chromium
+export CHROMIUM ?= $(or $(shell for app in "$(MAC_CHROMIUM)" \
+	"/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"; do \
+	if [ -x "$$app" ]; then echo "$$app"; break; fi; done),$(MAC_CHROMIUM))
+else
 export CHROMIUM ?= /usr/bin/chromium
+endif
 ROUNDS := 3
 
 # cargo install puts evcxr_jupyter here; Jupyter looks for kernels, config and
@@ -36,7 +46,7 @@ export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
 export JUPYTER_DATA_DIR := $(VENV)/share/jupyter
 export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
-.PHONY: notebooks test lint setup browser poppler lab refresh bench slots clean-slots
+.PHONY: notebooks test lint check-targets setup browser poppler lab refresh bench slots clean-slots
 
 # Execute, coalesce each cell's streams into one output (as Jupyter shows them
 # live) and export, in one Python process.
@@ -49,6 +59,7 @@ notebooks: setup browser
 # Chromium, the PDF tests without poppler-utils).
 test: setup browser poppler lint
 	cargo test
+	@$(MAKE) --no-print-directory check-targets
 	$(PYTHON) -m pytest -rs tests/notebooks
 
 # Lints are part of the build (docs/testing.md#lints): rustfmt; clippy with warnings denied, on
@@ -60,6 +71,33 @@ lint: $(VENV)/installed
 	cargo clippy --all-targets --quiet -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 	$(VENV)/bin/ruff check --quiet tools benches tests
+
+# The crate, its tests and examples type-checked for Apple's targets, warnings denied, with std
+# built from the toolchain's rust-src (no Mac, no network); and for Windows, that the crate stops
+# with its one error naming Windows (docs/platforms.md). Its own target directory, kept between
+# runs: about 4 minutes the first time on 2 cores, a few seconds after.
+APPLE_TARGETS := aarch64-apple-darwin x86_64-apple-darwin
+CHECK := RUSTC_BOOTSTRAP=1 RUSTFLAGS="-D warnings" cargo check --quiet -Zbuild-std=std,panic_abort \
+	--target-dir target/check-targets
+check-targets:
+	@library="$$(rustc --print sysroot)/lib/rustlib/src/rust/library"; \
+	if [ ! -d "$$library" ] && command -v rustup >/dev/null; then \
+		echo "adding the toolchain's rust-src (rustup component add rust-src)"; \
+		rustup component add rust-src; \
+	fi; \
+	if [ ! -d "$$library" ]; then \
+		echo "no rust-src in this toolchain: the macOS and Windows checks are skipped"; \
+		exit 0; \
+	fi; \
+	echo "type-checking for $(APPLE_TARGETS)"; \
+	$(CHECK) --all-targets $(APPLE_TARGETS:%=--target %); \
+	echo "checking that x86_64-pc-windows-msvc stops with one error that names Windows"; \
+	if windows="$$($(CHECK) --lib --target x86_64-pc-windows-msvc --message-format short 2>&1)"; then \
+		echo "the crate compiled for Windows: expected its compile_error!"; exit 1; \
+	fi; \
+	if ! grep -q "due to 1 previous error" <<<"$$windows" || ! grep -q "not on Windows" <<<"$$windows"; then \
+		echo "$$windows"; echo "expected exactly one error, naming Windows"; exit 1; \
+	fi
 
 # Checked on every run, so that a missing evcxr_jupyter or kernel comes back. The kernel starts
 # through tools/kernel.py, which gives it a warm build slot of its own in .venv/evcxr/ (see
@@ -76,8 +114,10 @@ setup: $(VENV)/installed
 # from .venv). As root, install it when it is missing; otherwise the browser
 # and PDF tests are skipped, and the PDF export, each saying what to install.
 browser:
-	@if [ ! -x $(CHROMIUM) ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$(UNAME)" = Darwin ]; then \
+			echo "no Chromium or Google Chrome in /Applications: the browser test and the PDF export will be skipped (install either, or name one with CHROMIUM=...)"; \
+		elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing Debian's chromium for the browser test"; \
 			export DEBIAN_FRONTEND=noninteractive; \
 			apt-get update -q; \
@@ -91,7 +131,9 @@ browser:
 # install them when they are missing (otherwise that test is skipped, saying so).
 poppler:
 	@if ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		if [ "$(UNAME)" = Darwin ]; then \
+			echo "no pdftotext/pdftoppm: the PDF test will be skipped (install them with: brew install poppler)"; \
+		elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing Debian's poppler-utils for the PDF test"; \
 			export DEBIAN_FRONTEND=noninteractive; \
 			apt-get update -q; \

@@ -187,7 +187,8 @@ fn in_a_child(part: &str, n: u64) -> Fallible<Row> {
         seconds: field("seconds")?,
         memory: Peak {
             before: field("before")? as u64,
-            peak: field("peak")? as u64,
+            // null where the child could not measure it (macOS).
+            peak: row["peak"].as_u64(),
         },
         stopped_because: row["stopped_because"].as_str().map(str::to_string),
     })
@@ -224,7 +225,7 @@ fn asyncio(n: u64) -> Fallible<Row> {
         seconds: field("seconds")?,
         memory: Peak {
             before: field("before")? as u64,
-            peak: field("peak_rss_bytes")? as u64,
+            peak: Some(field("peak_rss_bytes")? as u64),
         },
         stopped_because: None,
     })
@@ -240,7 +241,7 @@ fn ratios(comparison: &Comparison) -> Vec<String> {
                 "N = {}: Python asyncio takes {:.1}x the time and {:.1}x the memory of tokio",
                 asyncio_rs::display::thousands(tokio.requested),
                 python.seconds / tokio.seconds,
-                python.memory.peak as f64 / tokio.memory.peak as f64
+                python.memory.peak? as f64 / tokio.memory.peak? as f64
             ))
         })
         .collect()

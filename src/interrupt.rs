@@ -61,14 +61,18 @@
 //! says so, and a press while it is still unanswered calls `_exit` (a press
 //! sooner than that is a double click: the same interrupt). The thread knows
 //! that no cell is running when the main thread is reading evcxr's next
-//! command from standard input (`/proc/self/task/PID/syscall`).
+//! command from standard input (Linux: `/proc/self/task/PID/syscall`).
+//!
+//! Where that cannot be known (macOS, `interrupt/macos.rs`), a press that
+//! nothing answers within [`GRACE`] may have come between two cells: it is
+//! forgotten with [`UNKNOWN_MESSAGE`], never held for the next cell, and never
+//! ends the process. A run or a checking loop still stops at once.
 //!
 //! A pool worker is forked with the handler; the handler does nothing in a
 //! process other than the one that installed it, so the workers live on until
 //! the interrupted call's drop kills and reaps them.
 
 use std::fmt;
-use std::fs;
 use std::future::Future;
 use std::io;
 use std::os::fd::RawFd;
@@ -93,6 +97,12 @@ pub const MESSAGE: &str = "KeyboardInterrupt";
 pub const BLOCKING_MESSAGE: &str = "Interrupt: this cell is running code that does not .await (it \
 blocks its thread), so it cannot stop yet; it stops at its next .await. Interrupt again to stop \
 it now: that ends the process, and every variable is lost.";
+
+/// Printed where the system cannot tell a blocking cell from no cell at all
+/// (macOS), when nothing answered a press within [`GRACE`].
+pub const UNKNOWN_MESSAGE: &str = "Interrupt: nothing stopped. Either no cell is running, or this \
+cell runs code that does not .await (it blocks its thread), which cannot be stopped on this \
+system; to stop it, restart the kernel (every variable is lost).";
 
 /// Printed before a second press ends the process.
 pub const LOST_MESSAGE: &str = "Interrupted again: ending the process that runs the cells. Every \
@@ -285,6 +295,9 @@ fn say(message: &str) {
 struct Shared {
     /// The process that installed the handler; a forked child is another.
     pid: u32,
+    /// Whether the main thread waits for evcxr's next command; `None` where
+    /// that cannot be known (see the module's doc).
+    idle: fn() -> Option<bool>,
     state: Mutex<State>,
     /// Signalled when a press is answered or code starts checking.
     changed: Condvar,
@@ -319,7 +332,8 @@ impl Shared {
     /// What the thread does with each press.
     fn press(&self) {
         let mut state = self.lock();
-        if main_thread_is_idle() {
+        let idle = (self.idle)();
+        if idle == Some(true) {
             state.pending = None;
             return;
         }
@@ -344,7 +358,10 @@ impl Shared {
             .wait_timeout_while(state, GRACE, |state| state.blocked())
             .unwrap_or_else(PoisonError::into_inner);
         if state.blocked() {
-            say(BLOCKING_MESSAGE);
+            match idle {
+                Some(_) => say(BLOCKING_MESSAGE),
+                None => forget(state),
+            }
         }
     }
 
@@ -352,10 +369,18 @@ impl Shared {
     /// (a blocking cell that ran to its end).
     fn forget_if_idle(&self) {
         let mut state = self.lock();
-        if state.pending.is_some() && main_thread_is_idle() {
+        if state.pending.is_some() && (self.idle)() == Some(true) {
             state.pending = None;
         }
     }
+}
+
+/// Drops a press that nothing answered and that may have come between two
+/// cells, where that cannot be known: it must not stop the next cell.
+fn forget(mut state: MutexGuard<'_, State>) {
+    state.pending = None;
+    drop(state);
+    say(UNKNOWN_MESSAGE);
 }
 
 /// A thread waiting in [`join`], registered for the presses to wake it.
@@ -438,26 +463,23 @@ static OWNER: AtomicI32 = AtomicI32::new(0);
 extern "C" fn on_sigint(_: libc::c_int) {
     // SAFETY: getpid and write are async-signal-safe; errno is restored.
     unsafe {
-        let errno = *libc::__errno_location();
+        let errno = *os::errno();
         if libc::getpid() == OWNER.load(Ordering::Relaxed) {
             let fd = WAKE.load(Ordering::Relaxed);
             libc::write(fd, b"!".as_ptr().cast(), 1);
         }
-        *libc::__errno_location() = errno;
+        *os::errno() = errno;
     }
 }
 
 /// Makes the state, its thread and the pipe, publishes the state and
 /// installs the handler.
 fn install() -> io::Result<&'static Shared> {
-    let mut fds = [0 as RawFd; 2];
-    // SAFETY: a plain pipe; the write end never blocks the handler.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let [read, write] = fds;
+    // The write end never blocks the handler.
+    let [read, write] = os::pipe()?;
     let shared: &'static Shared = Box::leak(Box::new(Shared {
         pid: std::process::id(),
+        idle: os::main_thread_is_idle,
         state: Mutex::new(State::default()),
         changed: Condvar::new(),
     }));
@@ -521,15 +543,14 @@ fn watch(shared: &'static Shared, read: RawFd) {
     }
 }
 
-/// Whether the process's main thread, evcxr's, waits for the next cell: it
-/// reads its command from standard input. False when that cannot be known.
-fn main_thread_is_idle() -> bool {
-    let path = format!("/proc/self/task/{}/syscall", std::process::id());
-    fs::read_to_string(path).is_ok_and(|syscall| {
-        let mut fields = syscall.split_whitespace();
-        fields.next() == Some(&libc::SYS_read.to_string()) && fields.next() == Some("0x0")
-    })
-}
+// What differs between systems: errno, a pipe with its flags, whether the
+// main thread waits for evcxr's next command.
+#[cfg(target_os = "linux")]
+#[path = "interrupt/linux.rs"]
+mod os;
+#[cfg(target_vendor = "apple")]
+#[path = "interrupt/macos.rs"]
+mod os;
 
 #[cfg(test)]
 mod tests {
@@ -541,6 +562,48 @@ mod tests {
         assert!(shared().is_none());
         assert!(!requested());
         checkpoint();
+    }
+
+    /// A state as `install` makes it, with `idle` for the main thread.
+    fn shared_with(idle: fn() -> Option<bool>) -> &'static Shared {
+        Box::leak(Box::new(Shared {
+            pid: std::process::id(),
+            idle,
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+        }))
+    }
+
+    #[test]
+    fn where_idleness_is_unknown_an_unanswered_press_is_forgotten_and_never_ends_the_process() {
+        // macOS's case, run here: nothing answers either press.
+        let shared = shared_with(|| None);
+        shared.press();
+        assert_eq!(shared.lock().pending, None, "held for the next cell");
+        thread::sleep(GRACE);
+        // Where idleness is known this second press would call _exit.
+        shared.press();
+        let state = shared.lock();
+        assert_eq!((state.presses, state.pending), (2, None));
+    }
+
+    #[test]
+    fn where_idleness_is_unknown_a_checking_loop_still_gets_the_press() {
+        let shared = shared_with(|| None);
+        shared.lock().checking += 1;
+        shared.press();
+        assert!(shared.lock().pending.is_some());
+    }
+
+    #[test]
+    fn where_idleness_is_known_a_blocking_cell_s_press_is_held_and_an_idle_one_dropped() {
+        let blocking = shared_with(|| Some(false));
+        blocking.press();
+        assert!(blocking.lock().pending.is_some());
+        let idle = shared_with(|| Some(true));
+        idle.press();
+        let state = idle.lock();
+        assert_eq!((state.presses, state.pending), (0, None));
     }
 
     #[test]

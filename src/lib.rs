@@ -13,9 +13,11 @@
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.
 //! - [`interrupt`]: Jupyter's interrupt button in the kernel: a cell waiting
 //!   in `run` stops with `KeyboardInterrupt`, every variable kept; a blocking
-//!   cell is told so, and a second press ends the process.
+//!   cell is told so, and a second press ends the process; what differs
+//!   between Linux and macOS in `interrupt/linux.rs` and `interrupt/macos.rs`.
 //! - [`pool`]: a pool of worker processes that run async functions, closures
-//!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux):
+//!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux and
+//!   macOS, what differs in `pool/platform.rs`):
 //!   `pool/mod.rs` the API, `supervisor.rs` the thread that forks and reaps
 //!   workers, `worker.rs` a worker's runtime and job loop, `run.rs` one `map`
 //!   call on the parent's side, `wire.rs` the frames on a worker's socket,
@@ -30,15 +32,18 @@
 //!   `svg.rs` and `text.rs` draw.
 //! - [`limits`]: the limits on starting threads, opening files and
 //!   connecting sockets (map count, `threads-max`, `pid_max`, `RLIMIT_NPROC`,
-//!   memory, `RLIMIT_NOFILE`, the local port range), read before a demo
-//!   reaches them (`limits/linux.rs`), how many more fit, and raising the
-//!   soft open-file limit; its tests in `limits/tests.rs`.
+//!   memory, `RLIMIT_NOFILE`, the local port range; macOS's
+//!   `kern.num_taskthreads`), read before a demo reaches them
+//!   (`limits/linux.rs`, `limits/macos.rs`), how many more fit, and raising
+//!   the soft open-file limit (`limits/rlimit.rs`); its tests in
+//!   `limits/tests.rs`.
 //! - [`threads`]: `start_and_join`, how every demo starts its OS threads:
 //!   one by one, stopping at the first the system refuses or at Jupyter's
 //!   interrupt, then joining every thread started.
 //! - [`memory`]: a piece of work's peak resident memory, measured in-process
-//!   (`VmHWM`, reset through `/proc/self/clear_refs`), and `mebibytes`, how
-//!   the demos' tables print memory.
+//!   (`VmHWM`, reset through `/proc/self/clear_refs`; on macOS `ru_maxrss`,
+//!   when the work raised it), and `mebibytes`, how the demos' tables print
+//!   memory.
 //! - [`display`]: `thousands` (`15,800`), how counts print, and evcxr's rich
 //!   display protocol (`EVCXR_BEGIN_CONTENT`), for every value that shows in
 //!   a cell.
@@ -51,7 +56,8 @@
 //! - [`colors`]: the ANSI palette of `In [6]`, and the colours JupyterLab
 //!   draws it in.
 //! - `procfs` (private, Linux): how `/proc`'s files spell a value, for
-//!   [`limits`] and [`memory`].
+//!   [`limits`] and [`memory`]; `macos` (private, macOS): `sysctlbyname` and
+//!   `proc_pidinfo`, the same for macOS.
 //!
 //! The notebook's demos, under [`demos`], are the code its cells show and
 //! run, one module per section, and [`demos::Kind`], tokio tasks or OS
@@ -77,24 +83,53 @@
 //!   IO": what its loopback server answers (`reply`), `fetch` to wait on it,
 //!   and SHA-256 rounds to compute.
 //!
+//! Every module is Unix's: on Windows the crate is one `compile_error!`
+//! that points to WSL (`docs/platforms.md`).
+//!
 //! Around the crate: `examples/` (the demos as scripts, and benchmarks),
 //! `notebooks/`, `tests/`, `benches/`, `tools/` and `docs/`, which the
 //! README's Layout describes.
 
+// Windows: one clear error instead of dozens (signals, fork, file
+// descriptors); every module below is Unix's. See docs/platforms.md.
+#[cfg(not(unix))]
+compile_error!(
+    "asyncio_rs runs on Linux and macOS, not on Windows: it needs Unix signals for Jupyter's \
+     interrupt and fork for its process pool. On Windows, run the notebook in WSL (Windows \
+     Subsystem for Linux): see docs/platforms.md."
+);
+
+#[cfg(unix)]
 pub mod chart;
+#[cfg(unix)]
 pub mod colors;
+#[cfg(unix)]
 pub mod demos;
+#[cfg(unix)]
 pub mod display;
+#[cfg(unix)]
 pub mod gather;
+#[cfg(unix)]
 pub mod interrupt;
+#[cfg(unix)]
 pub mod limits;
+#[cfg(unix)]
 pub mod loopback;
+#[cfg(target_vendor = "apple")]
+mod macos;
+#[cfg(unix)]
 pub mod memory;
+#[cfg(unix)]
 pub mod pool;
 #[cfg(target_os = "linux")]
 mod procfs;
+#[cfg(unix)]
 pub mod random;
+#[cfg(unix)]
 pub mod runtime;
+#[cfg(unix)]
 pub mod threads;
+#[cfg(unix)]
 pub mod timeline;
+#[cfg(unix)]
 pub mod timing;

@@ -1,5 +1,7 @@
 //! The limits that stop a process from starting more threads, opening more
-//! files or connecting more sockets on Linux, read before a demo reaches them.
+//! files or connecting more sockets, read before a demo reaches them: from
+//! `/proc` on Linux (`limits/linux.rs`), from `sysctl` and `proc_pidinfo` on
+//! macOS (`limits/macos.rs`).
 //!
 //! A Rust program cannot recover from starting one thread too many: past
 //! `vm.max_map_count` memory mappings (65,530 by default, 4 per thread) a new
@@ -16,22 +18,35 @@
 //! margin, and which limit binds. [`raise_open_file_limit`] raises the soft
 //! open-file limit to the hard one when a program needs more descriptors.
 //!
+//! macOS has other limits: no map count (a thread it cannot start is refused
+//! by `pthread_create`, never an abort), a cap on threads per process
+//! (`kern.num_taskthreads`, a few thousand), and one on the whole system
+//! (`kern.num_threads`) whose threads in use only root can count. A figure
+//! that cannot be had is `None` here and is named in
+//! [`Limits::not_measured`]: it binds nothing, and the display says "not
+//! measured here" rather than print a wrong number. `RLIMIT_NPROC`,
+//! `kern.maxproc` and `kern.maxprocperuid` count processes there, not
+//! threads.
+//!
 //! ```
 //! use asyncio_rs::limits::{Limit, Limits};
 //!
 //! // A snapshot, as `Limits::read()` returns one on Linux.
 //! let limits = Limits {
-//!     max_map_count: 65_530,
+//!     max_map_count: Some(65_530),
 //!     maps_in_use: 42,
-//!     threads_max: 192_730,
-//!     pid_max: 4_194_304,
+//!     threads_max: Some(192_730),
+//!     pid_max: Some(4_194_304),
 //!     tasks_on_system: 300,
+//!     task_threads: None,
+//!     process_threads: 1,
 //!     nproc: Some(96_365),
 //!     user_threads: 120,
-//!     mem_available: 20 << 30,
+//!     mem_available: Some(20 << 30),
 //!     nofile: Some(1_024),
 //!     open_fds: 4,
 //!     local_ports: Some((32_768, 60_999)),
+//!     not_measured: vec![],
 //! };
 //! let headroom = limits.thread_headroom();
 //! assert_eq!(headroom.count, 15_860);
@@ -67,32 +82,50 @@ pub const THREAD_MEMORY_BYTES: u64 = 64 * 1024;
 /// can build a snapshot by hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// `vm.max_map_count`: memory mappings one process may have.
-    pub max_map_count: u64,
+    /// `vm.max_map_count` (Linux): memory mappings one process may have;
+    /// `None` where there is no such limit.
+    pub max_map_count: Option<u64>,
     /// Mappings this process has now (lines of `/proc/self/maps`).
     pub maps_in_use: u64,
-    /// `kernel.threads-max`: threads on the whole system.
-    pub threads_max: u64,
-    /// `kernel.pid_max`: every thread takes a process id.
-    pub pid_max: u64,
+    /// `kernel.threads-max` (Linux): threads on the whole system.
+    pub threads_max: Option<u64>,
+    /// `kernel.pid_max` (Linux): every thread takes a process id.
+    pub pid_max: Option<u64>,
     /// Threads running on the whole system now (`/proc/loadavg`).
     pub tasks_on_system: u64,
-    /// `RLIMIT_NPROC`, the soft limit on this user's processes and threads;
-    /// `None` when unlimited. (The kernel exempts root; we count it anyway.)
+    /// `kern.num_taskthreads` (macOS): threads one process may have.
+    pub task_threads: Option<u64>,
+    /// Threads of this process now.
+    pub process_threads: u64,
+    /// `RLIMIT_NPROC` (Linux), the soft limit on this user's processes and
+    /// threads; `None` when unlimited, or where it counts processes only
+    /// (macOS). (Linux exempts root; we count it anyway.)
     pub nproc: Option<u64>,
     /// Threads of this user now, or of the whole system where the user's own
     /// cannot be counted (an upper bound).
     pub user_threads: u64,
-    /// `MemAvailable` of `/proc/meminfo`, in bytes.
-    pub mem_available: u64,
+    /// Memory available for new threads, in bytes (`MemAvailable` of
+    /// `/proc/meminfo`); `None` where it is not measured (macOS).
+    pub mem_available: Option<u64>,
     /// `RLIMIT_NOFILE`, the soft limit on open files; `None` when unlimited.
     pub nofile: Option<u64>,
     /// File descriptors this process has open now (`/proc/self/fd`).
     pub open_fds: u64,
-    /// `net.ipv4.ip_local_port_range`, the lowest and highest local port for
-    /// outgoing connections; `None` where it cannot be read.
+    /// The lowest and highest local port for outgoing connections
+    /// ([`PORT_RANGE`]); `None` where it cannot be read.
     pub local_ports: Option<(u64, u64)>,
+    /// Limits on threads that this system has but whose figures cannot be
+    /// had here, each with what is known of it: they bind nothing, and the
+    /// display says so.
+    pub not_measured: Vec<String>,
 }
+
+/// The setting that gives the local ports for outgoing connections.
+#[cfg(not(target_vendor = "apple"))]
+pub const PORT_RANGE: &str = "net.ipv4.ip_local_port_range";
+/// The settings that give the local ports for outgoing connections.
+#[cfg(target_vendor = "apple")]
+pub const PORT_RANGE: &str = "net.inet.ip.portrange.first/last";
 
 /// One limit, with the figures that make it bind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +138,11 @@ pub enum Limit {
     PidMax { max: u64, in_use: u64 },
     /// `RLIMIT_NPROC`.
     Nproc { max: u64, in_use: u64 },
+    /// `kern.num_taskthreads`, threads per process (macOS).
+    TaskThreads { max: u64, in_use: u64 },
+    /// No limit on threads is known (a snapshot made by hand with none):
+    /// none may be started.
+    Unknown,
     /// `MemAvailable`, `per_thread` bytes for each thread.
     Memory { available: u64, per_thread: u64 },
     /// `RLIMIT_NOFILE`, `per_item` descriptors for each item.
@@ -113,7 +151,7 @@ pub enum Limit {
         in_use: u64,
         per_item: u64,
     },
-    /// `net.ipv4.ip_local_port_range`, `low` to `high`: a connection holds
+    /// [`PORT_RANGE`], `low` to `high`: a connection holds
     /// one, and [`PORTS_KEPT_FREE`] are kept free.
     LocalPorts { low: u64, high: u64 },
 }
@@ -145,6 +183,12 @@ impl fmt::Display for Limit {
                 thousands(max),
                 thousands(in_use)
             ),
+            Limit::TaskThreads { max, in_use } => write!(
+                f,
+                "kern.num_taskthreads ({} threads per process, {} running)",
+                thousands(max),
+                thousands(in_use)
+            ),
             Limit::Memory {
                 available,
                 per_thread,
@@ -164,10 +208,10 @@ impl fmt::Display for Limit {
                 thousands(max),
                 thousands(in_use)
             ),
+            Limit::Unknown => write!(f, "no limit on threads known here"),
             Limit::LocalPorts { low, high } => write!(
                 f,
-                "net.ipv4.ip_local_port_range (ports {low} to {high}, one per connection, {} kept \
-                 free)",
+                "{PORT_RANGE} (ports {low} to {high}, one per connection, {} kept free)",
                 thousands(PORTS_KEPT_FREE)
             ),
         }
@@ -217,13 +261,8 @@ pub struct Stopped {
 /// Why the limits could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Not Linux: the limits live elsewhere, and starting threads blindly is
-    /// what this module exists to avoid.
-    #[error(
-        "reading thread limits is only implemented for Linux (/proc); not starting threads blindly"
-    )]
-    Unsupported,
-    /// A file of `/proc` could not be read.
+    /// A file of `/proc` (or a `sysctl`, or `proc_pidinfo`) could not be
+    /// read.
     #[error("could not read {}: {source}", path.display())]
     Read {
         path: PathBuf,
@@ -243,75 +282,86 @@ pub enum Error {
 }
 
 impl Limits {
-    /// Reads the limits and what is in use now, from `/proc`.
+    /// Reads the limits and what is in use now: from `/proc` on Linux, from
+    /// `sysctl` and `proc_pidinfo` on macOS.
     ///
     /// ```
-    /// # #[cfg(target_os = "linux")] {
     /// let limits = asyncio_rs::limits::Limits::read().unwrap();
-    /// assert!(limits.maps_in_use < limits.max_map_count);
-    /// # }
+    /// assert!(limits.process_threads >= 1);
+    /// assert!(limits.thread_headroom().count > 0);
     /// ```
-    #[cfg(target_os = "linux")]
     pub fn read() -> Result<Limits, Error> {
-        linux::read()
-    }
-
-    /// Not Linux: a clear error rather than starting threads blindly.
-    #[cfg(not(target_os = "linux"))]
-    pub fn read() -> Result<Limits, Error> {
-        Err(Error::Unsupported)
+        os::read()
     }
 
     /// How many more threads this process may start safely, and which limit
     /// binds. Each limit keeps a margin (1/32 of it, at least a few hundred),
     /// for the mappings, threads and memory that the rest of the program (a
-    /// notebook kernel loading the next cell, say) still needs.
+    /// notebook kernel loading the next cell, say) still needs. A snapshot
+    /// with no limit on threads at all (made by hand) allows none.
     pub fn thread_headroom(&self) -> Headroom {
         self.each_thread_limit()
             .into_iter()
             .min_by_key(|headroom| headroom.count)
-            .expect("at least four limits")
+            .unwrap_or(Headroom {
+                count: 0,
+                limit: Limit::Unknown,
+            })
     }
 
-    /// The room for threads under each limit (`RLIMIT_NPROC` last, and only
-    /// if set): what [`Limits::thread_headroom`] takes the least of.
+    /// The room for threads under each limit that this snapshot has (Linux:
+    /// the map count, `threads-max`, `pid_max`, memory, then `RLIMIT_NPROC`
+    /// if set; macOS: `kern.num_taskthreads`): what
+    /// [`Limits::thread_headroom`] takes the least of.
     pub fn each_thread_limit(&self) -> Vec<Headroom> {
         let per_thread = THREAD_MEMORY_BYTES;
-        [
+        let map_count = self.max_map_count.map(|max| {
             (
-                spare(self.max_map_count, self.maps_in_use, 1024) / MAPS_PER_THREAD,
+                spare(max, self.maps_in_use, 1024) / MAPS_PER_THREAD,
                 Limit::MapCount {
-                    max: self.max_map_count,
+                    max,
                     in_use: self.maps_in_use,
                 },
-            ),
+            )
+        });
+        let threads_max = self.threads_max.map(|max| {
             (
-                spare(self.threads_max, self.tasks_on_system, 256),
+                spare(max, self.tasks_on_system, 256),
                 Limit::ThreadsMax {
-                    max: self.threads_max,
+                    max,
                     in_use: self.tasks_on_system,
                 },
-            ),
+            )
+        });
+        let pid_max = self.pid_max.map(|max| {
             (
-                spare(self.pid_max, self.tasks_on_system, 256),
+                spare(max, self.tasks_on_system, 256),
                 Limit::PidMax {
-                    max: self.pid_max,
+                    max,
                     in_use: self.tasks_on_system,
                 },
-            ),
+            )
+        });
+        let task_threads = self.task_threads.map(|max| {
+            (
+                spare(max, self.process_threads, 256),
+                Limit::TaskThreads {
+                    max,
+                    in_use: self.process_threads,
+                },
+            )
+        });
+        let memory = self.mem_available.map(|available| {
             (
                 // Keep an eighth of the available memory, at least 256 MiB.
-                self.mem_available
-                    .saturating_sub((self.mem_available / 8).max(256 << 20))
-                    / per_thread,
+                available.saturating_sub((available / 8).max(256 << 20)) / per_thread,
                 Limit::Memory {
-                    available: self.mem_available,
+                    available,
                     per_thread,
                 },
-            ),
-        ]
-        .into_iter()
-        .chain(self.nproc.map(|max| {
+            )
+        });
+        let nproc = self.nproc.map(|max| {
             (
                 spare(max, self.user_threads, 256),
                 Limit::Nproc {
@@ -319,9 +369,12 @@ impl Limits {
                     in_use: self.user_threads,
                 },
             )
-        }))
-        .map(|(count, limit)| Headroom { count, limit })
-        .collect()
+        });
+        [map_count, threads_max, pid_max, task_threads, memory, nproc]
+            .into_iter()
+            .flatten()
+            .map(|(count, limit)| Headroom { count, limit })
+            .collect()
     }
 
     /// How many more items, each holding `per_item` file descriptors (a
@@ -353,12 +406,12 @@ impl Limits {
     }
 
     /// How many more connections to one server address fit in the local
-    /// ports (`net.ipv4.ip_local_port_range`), [`PORTS_KEPT_FREE`] kept free:
+    /// ports ([`PORT_RANGE`]), [`PORTS_KEPT_FREE`] kept free:
     /// past that `connect` fails with `EADDRNOTAVAIL`. `None` when the range
     /// is not known.
     ///
     /// ```
-    /// use asyncio_rs::limits::Limits;
+    /// use asyncio_rs::limits::{Limits, PORT_RANGE};
     ///
     /// // Linux's default range.
     /// let limits = Limits { local_ports: Some((32_768, 60_999)), ..Limits::unlimited() };
@@ -366,7 +419,7 @@ impl Limits {
     /// assert_eq!(headroom.count, 27_232);
     /// assert_eq!(
     ///     headroom.limit.to_string(),
-    ///     "net.ipv4.ip_local_port_range (ports 32768 to 60999, one per connection, 1,000 kept free)"
+    ///     format!("{PORT_RANGE} (ports 32768 to 60999, one per connection, 1,000 kept free)")
     /// );
     /// ```
     pub fn port_headroom(&self) -> Option<Headroom> {
@@ -402,28 +455,32 @@ impl Limits {
     /// `..Limits::unlimited()`.
     pub fn unlimited() -> Limits {
         Limits {
-            max_map_count: u64::MAX,
+            max_map_count: None,
             maps_in_use: 0,
-            threads_max: u64::MAX,
-            pid_max: u64::MAX,
+            threads_max: None,
+            pid_max: None,
             tasks_on_system: 0,
+            task_threads: None,
+            process_threads: 1,
             nproc: None,
             user_threads: 0,
-            mem_available: 1 << 40,
+            mem_available: Some(1 << 40),
             nofile: None,
             open_fds: 0,
             local_ports: None,
+            not_measured: Vec::new(),
         }
     }
 }
 
 impl fmt::Display for Limits {
-    /// Each limit, and the room for threads under it; then the one that binds.
+    /// Each limit, and the room for threads under it; those not measured
+    /// here; then the one that binds.
     ///
     /// ```
     /// use asyncio_rs::limits::Limits;
     ///
-    /// let limits = Limits { max_map_count: 65_530, maps_in_use: 1_000, ..Limits::unlimited() };
+    /// let limits = Limits { max_map_count: Some(65_530), maps_in_use: 1_000, ..Limits::unlimited() };
     /// let text = limits.to_string();
     /// let first = text.lines().next().unwrap().trim_start();
     /// assert!(first.starts_with("15,620 more threads under vm.max_map_count (65,530 mappings"));
@@ -440,6 +497,9 @@ impl fmt::Display for Limits {
         let width = counts.iter().map(String::len).max().unwrap_or(0);
         for (count, room) in counts.iter().zip(&each) {
             writeln!(f, "{count:>width$} more threads under {}", room.limit)?;
+        }
+        for what in &self.not_measured {
+            writeln!(f, "{:>width$} {what}: {}", "?", crate::memory::NOT_MEASURED)?;
         }
         let binding = self.thread_headroom();
         let name = binding.limit.to_string();
@@ -468,29 +528,23 @@ impl Limits {
 /// `select()` code, which tokio does not use. Past the hard limit only an
 /// administrator can help.
 ///
+/// macOS's hard limit is often "unlimited", which `setrlimit` refuses as a
+/// soft limit: there the hard limit taken is at most `kern.maxfilesperproc`.
+///
 /// ```
-/// # #[cfg(target_os = "linux")] {
 /// // Three descriptors fit under any soft limit: nothing to raise.
 /// assert_eq!(asyncio_rs::limits::raise_open_file_limit(1, 3).unwrap(), None);
-/// # }
 /// ```
-#[cfg(target_os = "linux")]
 pub fn raise_open_file_limit(per_item: u64, items: u64) -> Result<Option<(u64, u64)>, Error> {
-    let (soft, hard) = linux::open_file_limits()?;
+    let (soft, hard) = os::open_file_limits()?;
     let limits = Limits {
         nofile: Some(soft),
         ..Limits::read()?
     };
     match limits.raised_open_file_limit(hard, per_item, items) {
-        Some(raised) => linux::set_open_file_limit(raised, hard).map(|()| Some((soft, raised))),
+        Some(raised) => rlimit::set_open_file_limit(raised).map(|()| Some((soft, raised))),
         None => Ok(None),
     }
-}
-
-/// Not Linux: a clear error.
-#[cfg(not(target_os = "linux"))]
-pub fn raise_open_file_limit(_per_item: u64, _items: u64) -> Result<Option<(u64, u64)>, Error> {
-    Err(Error::Unsupported)
 }
 
 /// What is left of `max` after `in_use` and a margin of 1/32 of `max`, at
@@ -502,6 +556,14 @@ fn spare(max: u64, in_use: u64, min_margin: u64) -> u64 {
 
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "linux")]
+use linux as os;
+// Also built for the tests on Linux: its snapshot and its display.
+#[cfg(any(target_vendor = "apple", test))]
+mod macos;
+#[cfg(target_vendor = "apple")]
+use macos as os;
+mod rlimit;
 
 #[cfg(test)]
 mod tests;

@@ -22,7 +22,8 @@ The launcher also sets what makes evcxr's own work cheaper (each measured in doc
 standard library's sources hidden from its rust-analyzer, the toolchain's `bin` ahead of rustup's
 proxies. It stays evcxr's parent for Jupyter's interrupt (docs/interrupt.md): SIGINT is ignored
 by evcxr and handed to our crate in the process that runs the cells, and where no `Runtime` has
-taken it over yet, the launcher ends a running cell's process as plain evcxr would.
+taken it over yet, the launcher ends a running cell's process as plain evcxr would (Linux only:
+without /proc and prctl, as on macOS, it leaves the press alone; see docs/platforms.md).
 
 Commands:
 
@@ -59,6 +60,9 @@ MAX_SLOTS = 4
 # The number of read(2) in /proc/PID/syscall, to tell a cell process that waits for its next
 # command: 0 on x86_64, 63 on aarch64.
 READ_SYSCALL = {"x86_64": 0, "aarch64": 63}.get(platform.machine(), 0)
+# Linux's /proc and prctl. Elsewhere (macOS) the launcher does without them (docs/platforms.md);
+# ASYNCIO_RS_NO_PROC=1 makes it do without them on Linux too, for the tests of that path.
+LINUX = sys.platform == "linux" and os.environ.get("ASYNCIO_RS_NO_PROC") != "1"
 # In a slot that `warm` filled: what it was filled from (see warm_stamp).
 STAMP = ".warm"
 # Written into every slot's parent, so cargo reads it for every build in a slot. A profile in a
@@ -148,6 +152,9 @@ def launch(connection_file):
     else:
         os.set_inheritable(fd, True)
         env["EVCXR_TMPDIR"] = str(slot)
+        # Whose slot it is, for `warm` (slot_of): this launcher's pid, in the lock file.
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     if "RUST_SRC_PATH" not in env:
         # evcxr's rust-analyzer would load the standard library's sources (when the toolchain
         # has rust-src) at the kernel's start and again for the first kept variable: 4 s of CPU
@@ -173,7 +180,9 @@ def launch(connection_file):
         [evcxr, "--control_file", connection_file], env=env, pass_fds=() if fd is None else (fd,),
         preexec_fn=die_with_parent,
     )
-    signal.signal(signal.SIGINT, lambda *_: stop_an_unguarded_cell(kernel.pid))
+    if LINUX:
+        # Elsewhere a press stays ignored here: nothing tells whether a cell runs (docs/platforms.md).
+        signal.signal(signal.SIGINT, lambda *_: stop_an_unguarded_cell(kernel.pid))
     signal.signal(signal.SIGTERM, lambda signum, _: kernel.send_signal(signum))
     code = kernel.wait()
     sys.exit(code if code >= 0 else 128 - code)
@@ -182,7 +191,10 @@ def launch(connection_file):
 def die_with_parent():
     """In evcxr's process, before exec: if this launcher is killed alone (a client that kills
     the kernel's pid rather than its process group), evcxr is killed too, never orphaned; the
-    process that runs the cells then ends with evcxr (its stdin closes)."""
+    process that runs the cells then ends with evcxr (its stdin closes). Linux only (prctl):
+    elsewhere nothing, and only a client that kills the launcher alone leaves evcxr behind."""
+    if not LINUX:
+        return
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
@@ -274,18 +286,36 @@ def warm():
     print("compiling the notebook's crate and its dependencies into a build slot")
     manager, client = start_new_kernel(kernel_name="rust", cwd=str(ROOT / "notebooks"))
     try:
-        # The slot is in the environment of evcxr, the launcher's one child.
-        launcher = manager.provisioner.process.pid
-        [evcxr] = children_of(launcher)
-        slot = environ_of(evcxr).get("EVCXR_TMPDIR")
+        slot = slot_of(manager.provisioner.process.pid)
         reply = client.execute_interactive(first_cell(), timeout=900, output_hook=lambda m: None)
         if reply["content"]["status"] != "ok":
             sys.exit(f"kernel.py: the first cell failed: {reply['content']}")
         if slot is not None:
-            (Path(slot) / STAMP).write_text(stamp)
+            (slot / STAMP).write_text(stamp)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def is_taken(index):
+    """Whether a kernel holds slot `index`."""
+    fd = try_lock(index)
+    if fd is not None:
+        os.close(fd)
+    return fd is None
+
+
+def slot_of(launcher):
+    """The slot that the kernel started by `launcher` (its process id) holds, or None: `launch`
+    writes its pid into the lock file of the slot it takes. (No /proc needed: macOS has none.)"""
+    for index in range(MAX_SLOTS):
+        try:
+            owner = (SLOTS / f"{index}.lock").read_text().strip()
+        except FileNotFoundError:
+            continue
+        if owner == str(launcher) and is_taken(index):
+            return SLOTS / str(index)
+    return None
 
 
 def status():
@@ -294,10 +324,7 @@ def status():
         slot = SLOTS / str(index)
         if not slot.exists():
             continue
-        fd = try_lock(index)
-        taken = fd is None
-        if fd is not None:
-            os.close(fd)
+        taken = is_taken(index)
         size = subprocess.run(["du", "-sh", str(slot)], capture_output=True, text=True).stdout
         state = "taken" if taken else ("warm" if slot_is_warm(slot) else "empty")
         print(f"slot {index}: {state}, {size.split()[0] if size else '?'}")

@@ -48,7 +48,7 @@ use super::Kind;
 use crate::display::{self, thousands};
 use crate::limits::{self, Headroom, Limit, Limits};
 use crate::loopback::LoopbackServer;
-use crate::memory::{self, Peak, mebibytes};
+use crate::memory::{self, Peak, mebibytes_or_not};
 use crate::runtime::Runtime;
 use crate::threads;
 
@@ -239,8 +239,8 @@ impl fmt::Display for Comparison {
                 thousands(part.answered as u64),
                 part.elapsed.as_secs_f64(),
                 thousands(part.requests_per_second().round() as u64),
-                mebibytes(part.memory.peak),
-                mebibytes(part.memory.added()),
+                mebibytes_or_not(part.memory.peak),
+                mebibytes_or_not(part.memory.added()),
             )?;
         }
         let caps = rows.iter().filter_map(|(name, part)| {
@@ -378,7 +378,7 @@ mod tests {
                 part.elapsed >= LATENCY,
                 "no answer comes before the latency"
             );
-            assert!(part.memory.peak >= part.memory.before && part.memory.before > 0);
+            assert!(part.memory.peak.unwrap() >= part.memory.before && part.memory.before > 0);
         }
         let table = comparison.to_string();
         assert!(
@@ -423,7 +423,7 @@ mod tests {
             elapsed: Duration::from_millis(500),
             memory: Peak {
                 before: 10 * 1024 * 1024,
-                peak: 42 * 1024 * 1024 + 512 * 1024,
+                peak: Some(42 * 1024 * 1024 + 512 * 1024),
             },
             limit,
         }
@@ -463,7 +463,7 @@ The soft open-file limit was raised from 1,024 to the hard limit, 524,288."
             nofile: Some(20_000),
             open_fds: 25,
             local_ports: Some((32_768, 60_999)),
-            max_map_count: 65_530,
+            max_map_count: Some(65_530),
             maps_in_use: 30,
             ..Limits::unlimited()
         };

@@ -35,7 +35,7 @@ use super::Kind;
 use crate::chart::{Chart, Panel, Series};
 use crate::display::{self, thousands};
 use crate::limits::{self, Limits, Stopped};
-use crate::memory::{self, Peak, mebibytes};
+use crate::memory::{self, Peak, mebibytes_or_not};
 use crate::runtime::Runtime;
 use crate::threads;
 
@@ -62,7 +62,7 @@ pub async fn sleeping_tasks(n: u64) {
 /// use asyncio_rs::limits::Limits;
 ///
 /// // A machine with room for 10 more threads (under the map-count margin).
-/// let limits = Limits { max_map_count: 1_064, ..Limits::unlimited() };
+/// let limits = Limits { max_map_count: Some(1_064), ..Limits::unlimited() };
 /// let (started, stop) = sleeping_threads(50, &limits);
 /// assert_eq!(started, 10);
 /// assert!(stop.unwrap().to_string().starts_with("stopped at 10 threads: vm.max_map_count"));
@@ -125,14 +125,16 @@ impl fmt::Display for Row {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: {} requested, {} started, {:.2} s, peak memory {} ({} added)",
+            "{}: {} requested, {} started, {:.2} s, peak memory {}",
             self.kind,
             thousands(self.requested),
             thousands(self.started),
             self.seconds,
-            mebibytes(self.memory.peak),
-            mebibytes(self.memory.added())
+            mebibytes_or_not(self.memory.peak),
         )?;
+        if let Some(added) = self.memory.added() {
+            write!(f, " ({} added)", mebibytes_or_not(Some(added)))?;
+        }
         if let Some(stop) = &self.stopped_because {
             write!(f, "\n{stop}")?;
         }
@@ -169,7 +171,8 @@ pub fn tasks(rt: &Runtime, n: u64) -> Result<Row, Error> {
 
 /// Reads this machine's limits, then runs and measures
 /// [`sleeping_threads`]`(requested)`: never more threads than the limits
-/// leave room for. An error only if the limits cannot be read (not Linux).
+/// leave room for. An error only if the limits or the memory cannot be
+/// read.
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
@@ -240,14 +243,14 @@ pub struct Comparison {
 impl Comparison {
     /// Time and memory against N (log scale), one line per kind, two panels.
     pub fn chart(&self) -> Chart {
-        let series = |figure: fn(&Row) -> f64| {
+        let series = |figure: fn(&Row) -> Option<f64>| {
             [Kind::Tasks, Kind::Threads, Kind::Asyncio]
                 .into_iter()
                 .filter(|&kind| self.rows.iter().any(|row| row.kind == kind))
                 .map(|kind| {
                     let mut points: Vec<(f64, f64)> = (self.rows.iter())
                         .filter(|row| row.kind == kind && row.started > 0)
-                        .map(|row| (row.started as f64, figure(row)))
+                        .filter_map(|row| Some((row.started as f64, figure(row)?)))
                         .collect();
                     points.sort_by(|a, b| a.0.total_cmp(&b.0));
                     let name = match self.limit_that_stopped(kind) {
@@ -264,12 +267,13 @@ impl Comparison {
                 Panel {
                     title: "wall time".into(),
                     y_label: "seconds".into(),
-                    series: series(|row| row.seconds),
+                    series: series(|row| Some(row.seconds)),
                 },
                 Panel {
                     title: "memory added at the peak".into(),
                     y_label: "MiB".into(),
-                    series: series(|row| row.memory.added() as f64 / (1 << 20) as f64),
+                    // A run whose peak was not measured (macOS) has no point.
+                    series: series(|row| Some(row.memory.added()? as f64 / (1 << 20) as f64)),
                 },
             ],
         }
@@ -314,8 +318,8 @@ impl fmt::Display for Comparison {
                 thousands(row.requested),
                 thousands(row.started),
                 row.seconds,
-                mebibytes(row.memory.peak),
-                mebibytes(row.memory.added()),
+                mebibytes_or_not(row.memory.peak),
+                mebibytes_or_not(row.memory.added()),
                 row.stopped_because.as_deref().unwrap_or("-")
             )?;
         }
@@ -326,7 +330,6 @@ impl fmt::Display for Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::Limit;
 
     #[cfg(target_os = "linux")]
     #[test]
@@ -335,7 +338,7 @@ mod tests {
         let row = tasks(&rt, 1_000).unwrap();
         assert_eq!(row.seconds, 1.0);
         assert_eq!((row.requested, row.started), (1_000, 1_000));
-        assert!(row.memory.peak > 0);
+        assert!(row.memory.peak.unwrap() > 0);
         assert_eq!(row.stopped_because, None);
     }
 
@@ -354,7 +357,7 @@ mod tests {
     #[test]
     fn more_threads_than_a_fake_limit_stop_there_with_the_reason() {
         let limits = Limits {
-            pid_max: 1_000,
+            pid_max: Some(1_000),
             tasks_on_system: 700,
             ..Limits::unlimited()
         };
@@ -366,7 +369,7 @@ mod tests {
         assert_eq!(row.to_string().lines().last().unwrap(), reason);
         let (started, stop) = sleeping_threads(100, &limits);
         assert_eq!(started, 44);
-        let limit = Limit::PidMax {
+        let limit = crate::limits::Limit::PidMax {
             max: 1_000,
             in_use: 700,
         };
@@ -376,6 +379,7 @@ mod tests {
     #[test]
     fn no_room_starts_no_thread() {
         let limits = Limits {
+            max_map_count: Some(65_530),
             maps_in_use: u64::MAX,
             ..Limits::unlimited()
         };
@@ -388,6 +392,55 @@ mod tests {
         );
     }
 
+    #[test]
+    fn on_a_mac_threads_stop_short_of_kern_num_taskthreads() {
+        // What `Limits::read` gives on a Mac, with a small cap (a Mac's is a
+        // few thousand threads per process; 300 keeps the test light).
+        let limits = Limits {
+            task_threads: Some(300),
+            process_threads: 10,
+            mem_available: None,
+            ..Limits::unlimited()
+        };
+        let (started, stop) = sleeping_threads(1_000, &limits);
+        assert_eq!(started, 300 - 10 - 256);
+        assert_eq!(
+            stop.unwrap().to_string(),
+            "stopped at 34 threads: kern.num_taskthreads (300 threads per process, 10 running)"
+        );
+    }
+
+    #[test]
+    fn a_peak_not_measured_says_so_and_has_no_point_on_the_chart() {
+        let row = Row {
+            kind: Kind::Threads,
+            requested: 100,
+            started: 100,
+            seconds: 1.0,
+            memory: Peak {
+                before: 5 << 20,
+                peak: None,
+            },
+            stopped_because: None,
+        };
+        assert_eq!(
+            row.to_string(),
+            "threads: 100 requested, 100 started, 1.00 s, peak memory not measured here"
+        );
+        let comparison = Comparison { rows: vec![row] };
+        assert!(
+            comparison
+                .to_string()
+                .lines()
+                .nth(1)
+                .unwrap()
+                .contains("not measured here not measured here")
+        );
+        let chart = comparison.chart();
+        assert_eq!(chart.panels[0].series[0].points, vec![(100.0, 1.0)]);
+        assert!(chart.panels[1].series[0].points.is_empty());
+    }
+
     fn sample() -> Comparison {
         let row = |kind, requested, started, seconds, mib: u64, stop: Option<&str>| Row {
             kind,
@@ -396,7 +449,7 @@ mod tests {
             seconds,
             memory: Peak {
                 before: 2 << 20,
-                peak: (mib + 2) << 20,
+                peak: Some((mib + 2) << 20),
             },
             stopped_because: stop.map(str::to_string),
         };

@@ -1,28 +1,35 @@
-//! Reading the limits from `/proc` and `getrlimit`.
+//! Reading the limits from `/proc`.
 
 use std::fs;
 use std::path::Path;
 
+pub(super) use super::rlimit::open_file_limits;
 use super::{Error, Limits};
 use crate::procfs::{field, value};
 
 pub(super) fn read() -> Result<Limits, Error> {
     let limits = text("/proc/self/limits")?;
     let tasks_on_system = tasks_on_system()?;
+    let path = "/proc/self/status";
+    let process_threads =
+        field(&text(path)?, "Threads:").ok_or_else(|| parse_error(path, "Threads"))?;
     Ok(Limits {
-        max_map_count: number("/proc/sys/vm/max_map_count")?,
+        max_map_count: Some(number("/proc/sys/vm/max_map_count")?),
         maps_in_use: text("/proc/self/maps")?.lines().count() as u64,
-        threads_max: number("/proc/sys/kernel/threads-max")?,
-        pid_max: number("/proc/sys/kernel/pid_max")?,
+        threads_max: Some(number("/proc/sys/kernel/threads-max")?),
+        pid_max: Some(number("/proc/sys/kernel/pid_max")?),
         tasks_on_system,
+        task_threads: None,
+        process_threads,
         nproc: soft_limit(&limits, "Max processes")?,
         user_threads: user_threads().unwrap_or(tasks_on_system),
-        mem_available: mem_available()?,
+        mem_available: Some(mem_available()?),
         nofile: soft_limit(&limits, "Max open files")?,
         open_fds: fs::read_dir("/proc/self/fd")
             .map_err(|source| read_error("/proc/self/fd", source))?
             .count() as u64,
         local_ports: local_ports(),
+        not_measured: Vec::new(),
     })
 }
 
@@ -31,39 +38,6 @@ fn local_ports() -> Option<(u64, u64)> {
     let range = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
     let mut numbers = range.split_whitespace().map(|number| number.parse().ok());
     Some((numbers.next()??, numbers.next()??))
-}
-
-/// The soft and hard open-file limits, as `getrlimit` gives them.
-pub(super) fn open_file_limits() -> Result<(u64, u64), Error> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes the struct we pass and nothing else.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return Err(rlimit_error("read"));
-    }
-    Ok((limit.rlim_cur, limit.rlim_max))
-}
-
-/// Sets the soft open-file limit to `soft`, keeping the hard one.
-pub(super) fn set_open_file_limit(soft: u64, hard: u64) -> Result<(), Error> {
-    let limit = libc::rlimit {
-        rlim_cur: soft,
-        rlim_max: hard,
-    };
-    // SAFETY: setrlimit reads the struct we pass and nothing else.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
-        return Err(rlimit_error("raise"));
-    }
-    Ok(())
-}
-
-fn rlimit_error(action: &'static str) -> Error {
-    Error::Rlimit {
-        action,
-        source: std::io::Error::last_os_error(),
-    }
 }
 
 fn read_error(path: &str, source: std::io::Error) -> Error {

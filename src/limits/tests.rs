@@ -2,17 +2,20 @@ use super::*;
 
 fn machine_like_this_one() -> Limits {
     Limits {
-        max_map_count: 65_530,
+        max_map_count: Some(65_530),
         maps_in_use: 30,
-        threads_max: 192_730,
-        pid_max: 32_768,
+        threads_max: Some(192_730),
+        pid_max: Some(32_768),
         tasks_on_system: 137,
+        task_threads: None,
+        process_threads: 1,
         nproc: Some(96_365),
         user_threads: 137,
-        mem_available: 22 << 30,
+        mem_available: Some(22 << 30),
         nofile: Some(20_000),
         open_fds: 4,
         local_ports: Some((32_768, 60_999)),
+        not_measured: Vec::new(),
     }
 }
 
@@ -45,7 +48,7 @@ fn each_limit_can_bind() {
     let cases = [
         (
             Limits {
-                threads_max: 5_000,
+                threads_max: Some(5_000),
                 ..base.clone()
             },
             Limit::ThreadsMax {
@@ -56,7 +59,7 @@ fn each_limit_can_bind() {
         ),
         (
             Limits {
-                pid_max: 10_000,
+                pid_max: Some(10_000),
                 ..base.clone()
             },
             Limit::PidMax {
@@ -79,7 +82,7 @@ fn each_limit_can_bind() {
         ),
         (
             Limits {
-                mem_available: 1 << 30,
+                mem_available: Some(1 << 30),
                 ..base.clone()
             },
             Limit::Memory {
@@ -112,7 +115,7 @@ fn no_room_at_all_is_zero_not_an_underflow() {
 #[test]
 fn unlimited_nproc_and_nofile_do_not_bind() {
     let limits = Limits {
-        max_map_count: u64::MAX,
+        max_map_count: None,
         nproc: None,
         ..machine_like_this_one()
     };
@@ -222,13 +225,78 @@ fn open_file_room_for_clients_of_two_descriptors() {
 #[test]
 fn this_machine_s_limits_are_read() {
     let limits = Limits::read().unwrap();
-    assert!(limits.max_map_count > 0 && limits.maps_in_use > 0);
+    assert!(limits.max_map_count.unwrap() > 0 && limits.maps_in_use > 0);
+    assert!(limits.process_threads >= 1 && limits.not_measured.is_empty());
     assert!(limits.tasks_on_system >= 1 && limits.user_threads >= 1);
     assert!(limits.open_fds >= 3);
-    assert!(limits.mem_available > 0);
+    assert!(limits.mem_available.unwrap() > 0);
     assert!(limits.thread_headroom().count > 0);
     assert!(limits.port_headroom().unwrap().count > 0);
     let (soft, hard) = linux::open_file_limits().unwrap();
     assert!(soft <= hard);
     assert_eq!(limits.nofile, (soft != libc::RLIM_INFINITY).then_some(soft));
+}
+
+/// What `Limits::read` gives on a Mac (`limits/macos.rs`), from figures of
+/// the size a Mac has (a few thousand threads per process).
+fn a_mac() -> Limits {
+    macos::snapshot(macos::Figures {
+        task_threads: 4_096,
+        system_threads: Some(20_480),
+        process_threads: 5,
+        nofile_soft: 256,
+        open_fds: 4,
+        local_ports: Some((49_152, 65_535)),
+    })
+}
+
+#[test]
+fn on_a_mac_the_threads_per_process_bind_and_what_is_not_measured_says_so() {
+    let limits = a_mac();
+    let headroom = limits.thread_headroom();
+    assert_eq!(headroom.count, 4_096 - 5 - 256);
+    assert_eq!(
+        headroom.stopped_at(headroom.count).to_string(),
+        "stopped at 3,835 threads: kern.num_taskthreads (4,096 threads per process, 5 running)"
+    );
+    assert_eq!(
+        limits.to_string(),
+        "3,835 more threads under kern.num_taskthreads (4,096 threads per process, 5 running)\n\
+         \x20   ? threads running on the whole system, under kern.num_threads (20,480 threads): \
+         not measured here\n\
+         \x20   ? memory available for threads: not measured here\n\
+         room for 3,835 more threads: kern.num_taskthreads binds first"
+    );
+    // Files and ports as on Linux: macOS's soft limit is 256.
+    assert_eq!(limits.fd_headroom(1).unwrap().count, 0);
+    assert_eq!(limits.port_headroom().unwrap().count, 15_384);
+}
+
+#[test]
+fn on_a_mac_without_kern_num_threads_the_line_stays_and_unlimited_files_do_not_bind() {
+    let limits = macos::snapshot(macos::Figures {
+        task_threads: 2_048,
+        system_threads: None,
+        process_threads: 1,
+        nofile_soft: libc::RLIM_INFINITY,
+        open_fds: 3,
+        local_ports: None,
+    });
+    assert!(
+        limits.to_string().contains(
+            "? threads running on the whole system, under kern.num_threads: not measured"
+        )
+    );
+    assert_eq!(limits.fd_headroom(1), None);
+    assert_eq!(limits.port_headroom(), None);
+}
+
+#[test]
+fn a_snapshot_with_no_limit_on_threads_allows_none() {
+    let limits = Limits {
+        mem_available: None,
+        ..Limits::unlimited()
+    };
+    let headroom = limits.thread_headroom();
+    assert_eq!((headroom.count, headroom.limit), (0, Limit::Unknown));
 }

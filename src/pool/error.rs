@@ -14,8 +14,8 @@ pub enum PoolError {
     /// `child_concurrency(0)`: each worker must run at least one job at once.
     #[error("each worker needs a concurrency of at least 1 (child_concurrency was 0)")]
     NoConcurrency,
-    /// Not Linux: the pool forks, and relies on Linux's `PR_SET_PDEATHSIG`.
-    #[error("the process pool works on Linux only")]
+    /// Neither Linux nor macOS.
+    #[error("the process pool works on Linux and macOS only")]
     Unsupported,
     /// The supervisor thread could not be started.
     #[error("could not start the pool's supervisor thread: {0}")]

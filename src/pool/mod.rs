@@ -58,16 +58,20 @@
 //!
 //! What a worker prints on stdout and stderr is copied to the parent's.
 //!
-//! Linux only; elsewhere [`Builder::build`] returns [`PoolError::Unsupported`].
+//! Linux and macOS (macOS type-checked, not run: `pool/platform.rs` holds
+//! what differs); elsewhere [`Builder::build`] returns
+//! [`PoolError::Unsupported`].
 
 mod error;
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
+mod platform;
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
 mod run;
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
 mod supervisor;
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
 mod wire;
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
 mod worker;
 
 pub use error::{Death, JobError, PoolError};
@@ -287,7 +291,7 @@ pub struct Completed<R> {
     len: usize,
     // Declared last: dropped after the receiver, so that a cancelled run does
     // not block on sending.
-    #[cfg(target_os = "linux")]
+    #[cfg(any(target_os = "linux", target_vendor = "apple"))]
     _run: Option<run::Run>,
     result: PhantomData<fn() -> R>,
 }
@@ -316,7 +320,7 @@ impl<R: DeserializeOwned> Completed<R> {
     }
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
 mod imp {
     use super::run::{self, Settings};
     use super::supervisor::{Body, Supervisor};
@@ -429,7 +433,7 @@ mod imp {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
 mod imp {
     use super::{Builder, Completed, Pool, PoolError};
     use serde::{Serialize, de::DeserializeOwned};

@@ -484,7 +484,8 @@ fn write_worker(socket: UnixStream, jobs: mpsc::Receiver<Vec<u8>>) {
     let _ = socket.shutdown(std::net::Shutdown::Write);
 }
 
-/// `write_all` with `MSG_NOSIGNAL`: a dead worker is an error, not SIGPIPE.
+/// `write_all` with `MSG_NOSIGNAL` (macOS: on a socket marked
+/// `SO_NOSIGPIPE`): a dead worker is an error, not SIGPIPE.
 fn send_all(socket: &UnixStream, mut bytes: &[u8]) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     while !bytes.is_empty() {
@@ -495,7 +496,7 @@ fn send_all(socket: &UnixStream, mut bytes: &[u8]) -> io::Result<()> {
                 socket.as_raw_fd(),
                 bytes.as_ptr().cast(),
                 bytes.len(),
-                libc::MSG_NOSIGNAL,
+                super::platform::SEND_FLAGS,
             )
         };
         if sent < 0 {

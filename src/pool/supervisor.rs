@@ -7,6 +7,7 @@
 //! notebook cell's thread) would kill workers when that thread ends. The
 //! supervisor lives as long as the pool, and when the whole process dies
 //! (a Jupyter interrupt kills evcxr's process) every worker gets `SIGKILL`.
+//! (macOS has no such call: see `platform.rs`.)
 //!
 //! Why fork is sound here: after `fork` only the forking thread exists in the
 //! child, and any lock another thread held stays locked there. The supervisor
@@ -18,6 +19,7 @@
 //! runtime and ends with `_exit`. glibc resets its malloc locks in the child.
 
 use super::error::Death;
+use super::platform;
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, Write};
@@ -211,22 +213,12 @@ fn wait_pid(pid: u32) -> Death {
     }
 }
 
-fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two fds into the array we pass, of two.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 succeeded: both fds are open, new, and owned by nothing
-    // else, so each gets exactly one owner.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
 /// Runs on the supervisor thread.
 fn fork_worker(shared: &Shared, body: &Body) -> io::Result<Spawned> {
     let (parent_end, child_end) = UnixStream::pair()?; // both close-on-exec
-    let (stdout_read, stdout_write) = pipe()?;
-    let (stderr_read, stderr_write) = pipe()?;
+    platform::no_sigpipe(&parent_end)?;
+    let (stdout_read, stdout_write) = platform::pipe()?;
+    let (stderr_read, stderr_write) = platform::pipe()?;
     // SAFETY: getpid takes nothing and cannot fail.
     let parent = unsafe { libc::getpid() };
 
@@ -280,10 +272,10 @@ fn child(parent: libc::pid_t, [socket, stdout, stderr]: [RawFd; 3], body: &Body)
     // nothing in the child uses the ones close_from closes (no Rust object
     // of the parent's is dropped or used after the fork: we never return).
     unsafe {
-        // Die with the supervisor thread, and so with the parent process. If
-        // the parent died before this line, getppid is no longer it.
-        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 || libc::getppid() != parent {
-            libc::_exit(1);
+        // Die with the supervisor thread, and so with the parent process
+        // (macOS: with the parent process).
+        if !platform::die_with(parent) {
+            libc::_exit(platform::ORPHANED);
         }
         // Writing to a socket or pipe whose reader has gone is an error, not
         // death by SIGPIPE.
@@ -297,7 +289,7 @@ fn child(parent: libc::pid_t, [socket, stdout, stderr]: [RawFd; 3], body: &Body)
                 libc::_exit(1);
             }
         }
-        close_from(4);
+        platform::close_from(4);
         libc::fcntl(3, libc::F_SETFD, libc::FD_CLOEXEC);
     }
     let code = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -307,41 +299,6 @@ fn child(parent: libc::pid_t, [socket, stdout, stderr]: [RawFd; 3], body: &Body)
     .unwrap_or(101);
     // SAFETY: _exit ends the process at once, running nothing of ours.
     unsafe { libc::_exit(code) }
-}
-
-/// Closes every fd from `first` up.
-///
-/// # Safety
-///
-/// No object that owns one of those fds (a `File`, an `OwnedFd`) may be
-/// used or dropped afterwards: only a forked child that never returns into
-/// the parent's code calls this.
-unsafe fn close_from(first: RawFd) {
-    // SAFETY: close_range takes numbers only; the caller guarantees that the
-    // fds it closes are not used again.
-    let done = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            first as libc::c_uint,
-            libc::c_uint::MAX,
-            0,
-        )
-    };
-    if done == 0 {
-        return;
-    }
-    // Kernels before 5.9: the open fds are listed in /proc.
-    let open: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
-        .map(|entries| {
-            entries
-                .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    for fd in open.into_iter().filter(|&fd| fd >= first) {
-        // SAFETY: as for close_range above.
-        unsafe { libc::close(fd) };
-    }
 }
 
 #[cfg(test)]
