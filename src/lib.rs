@@ -9,6 +9,8 @@
 //!
 //! - [`runtime`]: one tokio runtime that lives across notebook cells, and
 //!   `run`, the counterpart of `asyncio.run`.
+//! - [`pacing`]: the clock of `Runtime::run_paced`, on which tasks due at
+//!   the same instant run in the order they went to sleep, on every run.
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.
 //! - [`interrupt`]: Jupyter's interrupt button in the kernel: a cell waiting
 //!   in `run` stops with `KeyboardInterrupt`, every variable kept; a blocking
@@ -62,6 +64,7 @@ pub mod interrupt;
 pub mod limits;
 pub mod loopback;
 pub mod memory;
+pub mod pacing;
 pub mod pool;
 pub mod random;
 pub mod runtime;
