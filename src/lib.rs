@@ -15,6 +15,8 @@
 //! - [`interrupt`]: Jupyter's interrupt button in the kernel: a cell waiting
 //!   in `run` stops with `KeyboardInterrupt`, every variable kept; a blocking
 //!   cell is told so, and a second press ends the process.
+//! - [`panics`]: short panics in the notebook's kernel (where and the
+//!   message), a backtrace only when `RUST_BACKTRACE` asks for one.
 //! - [`pool`]: a pool of worker processes that run async functions, closures
 //!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux).
 //! - [`random`]: a generator that gives the same numbers as CPython's `random`
@@ -65,6 +67,7 @@ pub mod limits;
 pub mod loopback;
 pub mod memory;
 pub mod pacing;
+pub mod panics;
 pub mod pool;
 pub mod random;
 pub mod runtime;

@@ -49,6 +49,7 @@ use tokio::time::Instant;
 
 use crate::interrupt;
 use crate::pacing::{self, Pacer};
+use crate::panics;
 
 /// A tokio runtime driven by its own event-loop thread.
 ///
@@ -139,6 +140,7 @@ impl Runtime {
             .recv()
             .map_err(|_| io::Error::other("the event loop ended as it started"))?;
         interrupt::enable();
+        panics::install();
         let clock = match pacer {
             Some(pacer) => {
                 pacer.start(origin);

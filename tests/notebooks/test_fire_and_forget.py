@@ -111,6 +111,8 @@ def test_a_borrow_held_across_an_await_panics_with_already_borrowed(executed):
     )
     stderr = "".join(output.text for output in cell.outputs if output.get("name") == "stderr")
     assert PANIC.search(stderr) and "RefCell already borrowed" in stderr, stderr
+    # Short: where, the message and how to get a backtrace (src/panics.rs), in three lines.
+    assert "stack backtrace" not in stderr and len(stderr.strip().splitlines()) == 3, stderr
 
 
 def test_the_section_sits_between_the_network_cells_and_await_takes_only_futures():

@@ -2,6 +2,8 @@
 order, background tasks, a panic, spawning in many cells, top-level `.await`.
 
 The tests share one kernel and run in file order."""
+import re
+
 import pytest
 
 from helpers import (
@@ -113,6 +115,26 @@ def test_a_panic_in_a_cell_leaves_the_runtime_working(session):
     run = kernel.run('rt.run(async { panic!("boom in a task") });')
     assert "boom in a task" in run.stderr
     assert kernel.run_clean('println!("{}", rt.run(async { 2 + 2 }));').stdout == "4\n"
+
+
+def test_a_panic_is_short_unless_rust_backtrace_asks_for_a_backtrace(session):
+    kernel, _, _ = session
+    panic = 'rt.run(async { let none: Option<u8> = None; none.expect("a value") });'
+    # As a kernel started without RUST_BACKTRACE (evcxr sets it for the cells; the crate puts
+    # the reader's choice back).
+    kernel.run_clean('unsafe { std::env::remove_var("RUST_BACKTRACE") };')
+    short = kernel.run(panic).stderr
+    # Where, the message and how to get more: no frame of tokio's or evcxr's.
+    assert re.fullmatch(
+        r"thread '[^']*' panicked at [^\n]*:\d+:\d+:\na value\n"
+        r"note: set RUST_BACKTRACE=1 for a backtrace\n",
+        short.lstrip("\n"),
+    ), short
+    kernel.run_clean('unsafe { std::env::set_var("RUST_BACKTRACE", "1") };')
+    long = kernel.run(panic).stderr
+    assert "a value" in long and "stack backtrace:" in long and "tokio::runtime" in long, long
+    kernel.run_clean('unsafe { std::env::remove_var("RUST_BACKTRACE") };')
+    assert "stack backtrace" not in kernel.run(panic).stderr
 
 
 def test_the_free_run_works_in_a_cell(session):
