@@ -108,6 +108,9 @@ class Executor(ExecutePreprocessor):
 
 def execute(path, record_timing):
     notebook = nbformat.read(path, as_version=4)
+    # The exports show panics as a reader of the notebook sees them by default, in three lines
+    # (src/panics.rs), even for someone who keeps RUST_BACKTRACE set in their shell.
+    os.environ.pop("RUST_BACKTRACE", None)
     executor = Executor(timeout=TIMEOUT, record_timing=record_timing)
     notebook, _ = executor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
     return coalesce(notebook)

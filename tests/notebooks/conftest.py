@@ -1,9 +1,14 @@
 """Fixtures that several test files share, so that the slow work is done once."""
 import importlib.util
+import os
 
 import pytest
 
 from helpers import NOTEBOOKS, ROOT, load
+
+# Kernels start as a reader's would, without RUST_BACKTRACE (panics then print in three lines;
+# test_kernel.py asks for a backtrace in a cell), whatever the shell running the tests has set.
+os.environ.pop("RUST_BACKTRACE", None)
 
 SPEC = importlib.util.spec_from_file_location("tools_notebooks", ROOT / "tools" / "notebooks.py")
 tools = importlib.util.module_from_spec(SPEC)
