@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use asyncio_rs::demos::fire_and_forget::{self, Update};
-use asyncio_rs::limits::thousands;
+use asyncio_rs::display::thousands;
 use asyncio_rs::runtime::Runtime;
 
 const WRITERS: usize = 1_000;

@@ -26,7 +26,8 @@ use std::process::{Command, ExitCode, Output};
 use clap::Parser;
 use serde_json::{Value, json};
 
-use asyncio_rs::demos::tasks_vs_threads::{self, Comparison, Kind, Row};
+use asyncio_rs::demos::Kind;
+use asyncio_rs::demos::tasks_vs_threads::{self, Comparison, Row};
 use asyncio_rs::memory::Peak;
 use asyncio_rs::runtime::Runtime;
 
@@ -212,7 +213,7 @@ fn ratios(comparison: &Comparison) -> Vec<String> {
             let python = of(Kind::Asyncio).find(|row| row.requested == tokio.requested)?;
             Some(format!(
                 "N = {}: Python asyncio takes {:.1}x the time and {:.1}x the memory of tokio",
-                asyncio_rs::limits::thousands(tokio.requested),
+                asyncio_rs::display::thousands(tokio.requested),
                 python.seconds / tokio.seconds,
                 python.memory.peak as f64 / tokio.memory.peak as f64
             ))

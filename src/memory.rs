@@ -67,7 +67,7 @@ pub fn reset_peak() -> io::Result<()> {
 /// [`reset_peak`], in bytes.
 #[cfg(target_os = "linux")]
 pub fn peak_rss() -> io::Result<u64> {
-    status_bytes("VmHWM:")
+    crate::procfs::status_bytes("VmHWM:")
 }
 
 /// The resident memory (`VmRSS`) now, in bytes.
@@ -78,19 +78,7 @@ pub fn peak_rss() -> io::Result<u64> {
 /// ```
 #[cfg(target_os = "linux")]
 pub fn rss() -> io::Result<u64> {
-    status_bytes("VmRSS:")
-}
-
-#[cfg(target_os = "linux")]
-fn status_bytes(name: &str) -> io::Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(name))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse::<u64>().ok())
-        .map(|kib| kib * 1024)
-        .ok_or_else(|| io::Error::other(format!("no {name} in /proc/self/status")))
+    crate::procfs::status_bytes("VmRSS:")
 }
 
 #[cfg(not(target_os = "linux"))]

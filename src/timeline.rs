@@ -41,6 +41,8 @@ use std::time::Duration;
 use colored::Color;
 use tokio::time::Instant;
 
+use crate::display;
+
 mod svg;
 mod text;
 mod trace;
@@ -378,11 +380,8 @@ impl Timeline {
     /// text chart for front ends that cannot show one. evcxr calls this for a
     /// `Timeline` left as the value of a cell.
     pub fn evcxr_display(&self) {
-        println!("EVCXR_BEGIN_CONTENT text/plain\n{self}\nEVCXR_END_CONTENT");
-        println!(
-            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
-            self.svg()
-        );
+        display::evcxr_text(self);
+        display::evcxr_content("image/svg+xml", self.svg());
     }
 
     /// The spans of `track` to draw: open ones end when the timeline ends.

@@ -87,7 +87,9 @@ fn anchor(heading: &str) -> String {
 
 fn anchors(page: &Path) -> Vec<String> {
     let markdown = fs::read_to_string(page).expect("read the page");
-    prose_headings(&markdown).map(|heading| anchor(&heading)).collect()
+    prose_headings(&markdown)
+        .map(|heading| anchor(&heading))
+        .collect()
 }
 
 /// Headings outside fenced code, with their inline code's backticks kept out.
@@ -105,7 +107,9 @@ fn prose_headings(markdown: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 fn is_web(target: &str) -> bool {
-    ["http://", "https://", "mailto:"].iter().any(|scheme| target.starts_with(scheme))
+    ["http://", "https://", "mailto:"]
+        .iter()
+        .any(|scheme| target.starts_with(scheme))
 }
 
 #[test]
@@ -128,7 +132,11 @@ fn every_relative_link_in_the_readme_and_docs_resolves() {
             } else {
                 page.parent().expect("a page's folder").join(path)
             };
-            let name = page.strip_prefix(root()).unwrap_or(&page).display().to_string();
+            let name = page
+                .strip_prefix(root())
+                .unwrap_or(&page)
+                .display()
+                .to_string();
             if !file.exists() {
                 broken.push(format!("{name}: {target}: no such file"));
             } else if let Some(fragment) = fragment
@@ -147,7 +155,13 @@ fn every_relative_link_in_the_readme_and_docs_resolves() {
 fn links_are_found_where_a_reader_sees_them() {
     let markdown = "See [a](a.md), ![b](img/b.svg \"title\") and\n[c\nd](c.md#part).\n\
                     `[not](code.md)`\n```\n[not](fenced.md)\n```\n[ref]: r.md\n";
-    assert_eq!(targets(markdown), ["a.md", "img/b.svg", "c.md#part", "r.md"]);
+    assert_eq!(
+        targets(markdown),
+        ["a.md", "img/b.svg", "c.md#part", "r.md"]
+    );
     assert_eq!(anchor("The README's picture"), "the-readmes-picture");
-    assert_eq!(anchor("Blocking code inside `async fn`".replace('`', "").as_str()), "blocking-code-inside-async-fn");
+    assert_eq!(
+        anchor("Blocking code inside `async fn`".replace('`', "").as_str()),
+        "blocking-code-inside-async-fn"
+    );
 }

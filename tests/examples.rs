@@ -229,7 +229,7 @@ fn tasks_vs_threads_stops_short_of_30_000_threads_with_the_reason() {
     let started = threads["started"].as_u64().unwrap();
     assert!(0 < started && started < 30_000, "{started}");
     let reason = threads["stopped_because"].as_str().unwrap();
-    let grouped = asyncio_rs::limits::thousands(started);
+    let grouped = asyncio_rs::display::thousands(started);
     assert!(
         reason.starts_with(&format!("stopped at {grouped} threads: ")),
         "{reason}"

@@ -2,7 +2,7 @@
 //! clients each send one request to a [`LoopbackServer`] that answers after
 //! 100 ms, a stand-in for the latency of a real network. The clients run once
 //! as N tokio tasks on one thread ([`tasks`]), once as N OS threads making
-//! blocking `std::net` calls ([`threads`]). [`compare`] times both and
+//! blocking `std::net` calls ([`threads()`]). [`compare`] times both and
 //! measures their peak memory.
 //!
 //! Both kinds of client spend nearly all their time waiting for the answer. A
@@ -37,7 +37,6 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -45,11 +44,13 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 
-use crate::interrupt;
-use crate::limits::{self, Headroom, Limit, Limits, thousands};
+use super::Kind;
+use crate::display::{self, thousands};
+use crate::limits::{self, Headroom, Limit, Limits};
 use crate::loopback::LoopbackServer;
 use crate::memory::{self, Peak, mebibytes};
 use crate::runtime::Runtime;
+use crate::threads;
 
 /// How long the server waits before it answers: the network's latency.
 pub const LATENCY: Duration = Duration::from_millis(100);
@@ -145,10 +146,9 @@ pub async fn tasks(addr: SocketAddr, clients: usize) -> io::Result<usize> {
 
 /// Runs `clients` concurrent [`ask_blocking`]s, one OS thread each, and
 /// returns how many were answered correctly: all of them, or the first
-/// error. If the system refuses a thread, the threads already started are
-/// joined before the error is returned; Jupyter's interrupt stops it
-/// starting threads too, and ends the cell once they are joined
-/// ([`interrupt::checkpoint`]).
+/// error. The threads start as [`threads::start_and_join`] starts them: a
+/// thread the system refuses, or Jupyter's interrupt, starts no more, and
+/// those started are joined first.
 ///
 /// ```
 /// use asyncio_rs::{demos::network, loopback::LoopbackServer};
@@ -157,38 +157,15 @@ pub async fn tasks(addr: SocketAddr, clients: usize) -> io::Result<usize> {
 /// assert_eq!(network::threads(server.addr(), 10).unwrap(), 10);
 /// ```
 pub fn threads(addr: SocketAddr, clients: usize) -> io::Result<usize> {
-    let checking = interrupt::checking();
-    let mut running = Vec::with_capacity(clients);
-    let mut refused = None;
-    for id in 0..clients {
-        // Jupyter's interrupt: start no more, join those started, then stop.
-        if interrupt::requested() {
-            break;
-        }
-        match thread::Builder::new().spawn(move || ask_blocking(addr, id)) {
-            Ok(handle) => running.push(handle),
-            Err(error) => {
-                refused = Some(io::Error::new(
-                    error.kind(),
-                    format!("the system refused thread {}: {error}", id + 1),
-                ));
-                break;
-            }
-        }
-    }
-    let mut answers = Vec::with_capacity(running.len());
-    for handle in running {
-        answers.push(
-            handle
-                .join()
-                .map_err(|_| io::Error::other("a client thread panicked"))?,
+    let joined = threads::start_and_join(clients, |id| move || ask_blocking(addr, id));
+    if let Some(error) = joined.refused {
+        let message = format!(
+            "the system refused thread {}: {error}",
+            joined.results.len() + 1
         );
+        return Err(io::Error::new(error.kind(), message));
     }
-    drop(checking);
-    interrupt::checkpoint();
-    if let Some(error) = refused {
-        return Err(error);
-    }
+    let answers = joined.into_results("a client thread")?;
     answers
         .into_iter()
         .try_fold(0, |answered, answer| answer.map(|()| answered + 1))
@@ -234,7 +211,7 @@ pub struct Comparison {
 impl Comparison {
     /// evcxr's display protocol: the table as `text/plain`.
     pub fn evcxr_display(&self) {
-        println!("EVCXR_BEGIN_CONTENT text/plain\n{self}\nEVCXR_END_CONTENT");
+        display::evcxr_text(self);
     }
 }
 
@@ -331,13 +308,6 @@ pub fn compare(clients: usize) -> io::Result<Comparison> {
         threads,
         raised_open_files,
     })
-}
-
-/// The two kinds of client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Tasks,
-    Threads,
 }
 
 /// The room for clients of `kind` under `limits`, and the limit that binds:

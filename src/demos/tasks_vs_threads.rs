@@ -4,7 +4,7 @@
 //!
 //! Both sides do the same work: each of N workers sleeps for a second.
 //! [`sleeping_tasks`] runs N tokio tasks on one thread; [`sleeping_threads`]
-//! starts N OS threads. [`tasks`] and [`threads`] measure a run: wall time and
+//! starts N OS threads. [`tasks`] and [`threads()`] measure a run: wall time and
 //! the process's memory before it and at its peak ([`crate::memory`]), so
 //! what the run itself added. Threads are
 //! checked against the machine's limits first ([`crate::limits`]): past
@@ -15,7 +15,7 @@
 //!
 //! ```
 //! # #[cfg(target_os = "linux")] {
-//! use asyncio_rs::demos::tasks_vs_threads::{self, Kind};
+//! use asyncio_rs::demos::{Kind, tasks_vs_threads};
 //! use asyncio_rs::runtime::Runtime;
 //!
 //! let rt = Runtime::paused().unwrap(); // virtual time: the second passes at once
@@ -31,11 +31,13 @@ use std::time::Duration;
 
 use tokio::time::{Instant, sleep};
 
+use super::Kind;
 use crate::chart::{Chart, Panel, Series};
-use crate::interrupt;
-use crate::limits::{self, Limits, Stopped, thousands};
+use crate::display::{self, thousands};
+use crate::limits::{self, Limits, Stopped};
 use crate::memory::{self, Peak, mebibytes};
 use crate::runtime::Runtime;
+use crate::threads;
 
 /// How long each task or thread sleeps.
 pub const NAP: Duration = Duration::from_secs(1);
@@ -51,9 +53,9 @@ pub async fn sleeping_tasks(n: u64) {
 
 /// Starts up to `requested` OS threads that each sleep for [`NAP`], as many
 /// as `limits` leave room for, and joins them. Returns how many started and,
-/// if not all, why it stopped. Jupyter's interrupt stops it starting
-/// threads; it joins those it started, then ends the cell
-/// ([`interrupt::checkpoint`]).
+/// if not all, why it stopped. The threads start as
+/// [`threads::start_and_join`] starts them: a thread the system refuses, or
+/// Jupyter's interrupt, starts no more, and those started are joined first.
 ///
 /// ```
 /// use asyncio_rs::demos::tasks_vs_threads::sleeping_threads;
@@ -66,33 +68,18 @@ pub async fn sleeping_tasks(n: u64) {
 /// assert!(stop.unwrap().to_string().starts_with("stopped at 10 threads: vm.max_map_count"));
 /// ```
 pub fn sleeping_threads(requested: u64, limits: &Limits) -> (u64, Option<Stop>) {
-    let checking = interrupt::checking();
     let headroom = limits.thread_headroom();
     let allowed = requested.min(headroom.count);
-    let mut handles = Vec::with_capacity(allowed as usize);
     let mut stop = (allowed < requested).then(|| Stop::Limit(headroom.stopped_at(allowed)));
-    for _ in 0..allowed {
-        // Jupyter's interrupt: start no more, join those started, then stop.
-        if interrupt::requested() {
-            break;
-        }
-        match thread::Builder::new().spawn(|| thread::sleep(NAP)) {
-            Ok(handle) => handles.push(handle),
-            Err(error) => {
-                stop = Some(Stop::Refused {
-                    started: handles.len() as u64,
-                    error: error.to_string(),
-                });
-                break;
-            }
-        }
+    let joined = threads::start_and_join(allowed as usize, |_| || thread::sleep(NAP));
+    let started = joined.started() as u64;
+    if let Some(error) = joined.refused {
+        let error = error.to_string();
+        stop = Some(Stop::Refused { started, error });
     }
-    let started = handles.len() as u64;
-    for handle in handles {
-        handle.join().expect("a sleeping thread does not panic");
+    for slept in joined.results {
+        slept.expect("a sleeping thread does not panic");
     }
-    drop(checking);
-    interrupt::checkpoint();
     (started, stop)
 }
 
@@ -114,27 +101,6 @@ pub enum Error {
     Limits(#[from] limits::Error),
     #[error("could not measure memory: {0}")]
     Memory(#[from] io::Error),
-}
-
-/// What ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// tokio tasks, [`sleeping_tasks`].
-    Tasks,
-    /// OS threads, [`sleeping_threads`].
-    Threads,
-    /// Python asyncio tasks (the example's `--python`).
-    Asyncio,
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Kind::Tasks => "tokio tasks",
-            Kind::Threads => "threads",
-            Kind::Asyncio => "asyncio tasks",
-        })
-    }
 }
 
 /// One measured run.
@@ -177,7 +143,7 @@ impl fmt::Display for Row {
 impl Row {
     /// evcxr's rich display: the row's text.
     pub fn evcxr_display(&self) {
-        println!("EVCXR_BEGIN_CONTENT text/plain\n{self}\nEVCXR_END_CONTENT");
+        display::evcxr_text(self);
     }
 }
 
@@ -324,9 +290,9 @@ impl Comparison {
     /// evcxr's rich display: the table as text and the chart as SVG, in one
     /// output; a reader without the picture still gets the numbers.
     pub fn evcxr_display(&self) {
-        println!("EVCXR_BEGIN_CONTENT text/plain\n{self}\nEVCXR_END_CONTENT");
+        display::evcxr_text(self);
         match self.chart().svg() {
-            Ok(svg) => println!("EVCXR_BEGIN_CONTENT image/svg+xml\n{svg}\nEVCXR_END_CONTENT"),
+            Ok(svg) => display::evcxr_content("image/svg+xml", svg),
             Err(error) => eprintln!("no chart: {error}"),
         }
     }

@@ -145,21 +145,37 @@ def test_every_variable_a_cell_keeps_has_its_type_written_out():
         assert not UNTYPED_LET.search(cell.source), cell.source
 
 
+def shown_blocks(source):
+    """The runs of code a cell shows in its comments (lines `//     ...`), each
+    run a list of stripped lines; a line that is not code ends a run."""
+    blocks, block = [], []
+    for line in source.splitlines() + [""]:
+        if line.startswith("//     "):
+            block.append(line[len("//     "):].strip())
+        elif block:
+            blocks.append(block)
+            block = []
+    return blocks
+
+
 def test_code_shown_in_comments_is_the_crate_s_code():
     # Cells like In [2] show the helper crate's function in a comment; it
-    # must not drift from the source it names.
+    # must not drift from the source it names. Each run of shown lines must
+    # be a run of lines of that file, whole and in order (a lone `}` matches
+    # nothing by itself), and the runs come in the file's order.
     for cell in code_cells(load()):
         match = SHOWN_SOURCE.match(cell.source)
         if not match:
             continue
         source = [line.strip() for line in (ROOT / match.group(1)).read_text().splitlines()]
-        shown = [
-            line[len("//     "):].strip()
-            for line in cell.source.splitlines()
-            if line.startswith("//     ")
-        ]
-        assert shown, tag_of(cell)
+        blocks = shown_blocks(cell.source)
+        assert blocks, tag_of(cell)
         position = 0
-        for line in shown:
-            assert line in source[position:], f"{tag_of(cell)}: {line!r} is not in {match.group(1)}"
-            position = source.index(line, position) + 1
+        for block in blocks:
+            starts = [
+                start
+                for start in range(position, len(source) - len(block) + 1)
+                if source[start:start + len(block)] == block
+            ]
+            assert starts, f"{tag_of(cell)}: these lines are not one block of {match.group(1)}:\n" + "\n".join(block)
+            position = starts[0] + len(block)
