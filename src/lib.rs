@@ -18,6 +18,8 @@
 //!   cell is told so, and a second press ends the process.
 //! - [`panics`]: short panics in the notebook's kernel (where and the
 //!   message), a backtrace only when `RUST_BACKTRACE` asks for one.
+//! - [`progress`]: progress lines, at most one a second, for cells that run
+//!   for seconds.
 //! - [`pool`]: a pool of worker processes that run async functions, closures
 //!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux):
 //!   `pool/mod.rs` the API, `supervisor.rs` the thread that forks and reaps
@@ -99,6 +101,7 @@ pub mod panics;
 pub mod pool;
 #[cfg(target_os = "linux")]
 mod procfs;
+pub mod progress;
 pub mod random;
 pub mod runtime;
 pub mod threads;
