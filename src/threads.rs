@@ -6,7 +6,8 @@
 //! still hold their work (a client's connection, a writer's lines), so they
 //! are joined before the refusal is reported, and nothing is left running.
 //! In the notebook's kernel a line says, at most once a second, how many
-//! threads have started, then how many have finished ([`Progress`]).
+//! threads have started ([`Progress`]); joining them takes little longer
+//! than their own work.
 //! Jupyter's interrupt is asked between two starts ([`interrupt::requested`]):
 //! a press starts no more, joins those started, then ends the cell with
 //! `KeyboardInterrupt` ([`interrupt::checkpoint`]), without the message for
@@ -102,22 +103,7 @@ where
             )
         });
     }
-    let started = running.len();
-    let results = running
-        .into_iter()
-        .enumerate()
-        .map(|(i, handle)| {
-            let result = handle.join();
-            progress.tick(|| {
-                format!(
-                    "threads: {} of {} finished",
-                    thousands(i as u64 + 1),
-                    thousands(started as u64)
-                )
-            });
-            result
-        })
-        .collect();
+    let results = running.into_iter().map(|handle| handle.join()).collect();
     drop(checking);
     interrupt::checkpoint();
     Joined { results, refused }
