@@ -49,10 +49,10 @@ fn main() -> ExitCode {
     let random = SharedRandom::new(seed);
     let c = Palette::new();
     let outcome = if timeline {
-        rt.run(makerandom::main_recorded(random, c))
+        rt.run_paced(makerandom::main_recorded(random, c))
             .map(|(numbers, timeline)| (numbers, Some(timeline)))
     } else {
-        rt.run(makerandom::main(random, c))
+        rt.run_paced(makerandom::main(random, c))
             .map(|numbers| (numbers, None))
     };
     match outcome {

@@ -10,11 +10,17 @@
 //!
 //! - [`runtime`]: the top-level-await shim, `Runtime`, one tokio runtime that
 //!   lives across notebook cells, and `run`, the counterpart of `asyncio.run`.
+//! - [`pacing`]: the clock of `Runtime::run_paced`, on which tasks due at
+//!   the same instant run in the order they went to sleep, on every run.
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.
 //! - [`interrupt`]: Jupyter's interrupt button in the kernel: a cell waiting
 //!   in `run` stops with `KeyboardInterrupt`, every variable kept; a blocking
 //!   cell is told so, and a second press ends the process; what differs
 //!   between Linux and macOS in `interrupt/linux.rs` and `interrupt/macos.rs`.
+//! - [`panics`]: short panics in the notebook's kernel (where and the
+//!   message), a backtrace only when `RUST_BACKTRACE` asks for one.
+//! - [`progress`]: progress lines, at most one a second, for cells that run
+//!   for seconds.
 //! - [`pool`]: a pool of worker processes that run async functions, closures
 //!   defined in notebook cells included (aiomultiprocess's `Pool`; Linux and
 //!   macOS, what differs in `pool/platform.rs`):
@@ -120,9 +126,15 @@ mod macos;
 #[cfg(unix)]
 pub mod memory;
 #[cfg(unix)]
+pub mod pacing;
+#[cfg(unix)]
+pub mod panics;
+#[cfg(unix)]
 pub mod pool;
 #[cfg(target_os = "linux")]
 mod procfs;
+#[cfg(unix)]
+pub mod progress;
 #[cfg(unix)]
 pub mod random;
 #[cfg(unix)]

@@ -39,9 +39,8 @@
 use std::future::Future;
 use std::io;
 use std::panic;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread;
-use std::time::Duration;
 
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
@@ -49,6 +48,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::interrupt;
+use crate::pacing::{self, Pacer};
+use crate::panics;
 
 /// A tokio runtime driven by its own event-loop thread.
 ///
@@ -57,11 +58,19 @@ use crate::interrupt;
 #[derive(Debug)]
 pub struct Runtime {
     handle: Handle,
-    /// On a paused clock, the virtual instant the clock started at: timers
-    /// count whole milliseconds from it.
-    clock_origin: Option<Instant>,
+    clock: Clock,
     stop: Option<oneshot::Sender<()>>,
     event_loop: Option<thread::JoinHandle<()>>,
+}
+
+/// A runtime's clock.
+#[derive(Debug)]
+enum Clock {
+    /// tokio's paused clock, started at this virtual instant: timers count
+    /// whole milliseconds from it.
+    Paused(Instant),
+    /// The real clock, and the pacer of [`Runtime::run_paced`].
+    Real(Arc<Pacer>),
 }
 
 impl Runtime {
@@ -96,15 +105,22 @@ impl Runtime {
     }
 
     fn start(paused: bool) -> io::Result<Runtime> {
-        // Timers and IO (sockets), as asyncio's loop has both.
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(paused)
-            .build()?;
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        // Timers and IO (sockets), as asyncio's loop has both. Every runtime
+        // starts paused: the instant its timer counts from is then the
+        // clock's first reading (the pacer needs it); one on the real clock
+        // resumes at once.
+        builder.enable_all().start_paused(true);
+        let pacer = (!paused).then(|| Arc::new(Pacer::default()));
+        if let Some(pacer) = &pacer {
+            let pacer = Arc::clone(pacer);
+            builder.on_thread_park(move || pacer.before_park());
+        }
+        let runtime = builder.build()?;
         let handle = runtime.handle().clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        // The paused clock's origin is read on the event loop: the caller's
-        // thread may be inside another runtime (a `#[tokio::test]`, a cell in
+        // The clock's origin is read on the event loop: the caller's thread
+        // may be inside another runtime (a `#[tokio::test]`, a cell in
         // evcxr's async mode, a task), where `block_on` would panic.
         let (origin_tx, origin_rx) = mpsc::channel::<Instant>();
         let event_loop = thread::Builder::new()
@@ -114,6 +130,9 @@ impl Runtime {
                 // `runtime` afterwards cancels what is left.
                 runtime.block_on(async {
                     let _ = origin_tx.send(Instant::now());
+                    if !paused {
+                        tokio::time::resume();
+                    }
                     let _ = stopped.await;
                 });
             })?;
@@ -121,9 +140,17 @@ impl Runtime {
             .recv()
             .map_err(|_| io::Error::other("the event loop ended as it started"))?;
         interrupt::enable();
+        panics::install();
+        let clock = match pacer {
+            Some(pacer) => {
+                pacer.start(origin);
+                Clock::Real(pacer)
+            }
+            None => Clock::Paused(origin),
+        };
         Ok(Runtime {
             handle,
-            clock_origin: paused.then_some(origin),
+            clock,
             stop: Some(stop),
             event_loop: Some(event_loop),
         })
@@ -188,15 +215,57 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (handle, clock_origin) = (self.handle.clone(), self.clock_origin);
+        let handle = self.handle.clone();
+        let paused_at = match self.clock {
+            Clock::Paused(origin) => Some(origin),
+            Clock::Real(_) => None,
+        };
         self.handle.spawn(async move {
-            if enter_for_good(&handle, clock_origin.is_some())
-                && let Some(origin) = clock_origin
+            if enter_for_good(&handle, paused_at.is_some())
+                && let Some(origin) = paused_at
             {
-                back_on_the_millisecond_grid(origin).await;
+                pacing::on_the_grid(origin).await;
             }
             future.await
         })
+    }
+
+    /// Like [`Runtime::run`], on a clock that keeps time for timers: each
+    /// `sleep` counts from the instant its task was due rather than from when
+    /// the machine got round to waking it, so tasks due at the same instant
+    /// run in the order they went to sleep, on every run and however busy
+    /// the machine, while each still wakes at its real instant. The notebook
+    /// runs `In [10]` this way; the rule and its price (tokio's `Instant`
+    /// stands still while the event loop is busy) are in [`crate::pacing`].
+    /// On a paused runtime it is `run`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio::time::{Instant, sleep};
+    ///
+    /// let rt = asyncio_rs::runtime::Runtime::new().unwrap();
+    /// let real = std::time::Instant::now();
+    /// let waited = rt.run_paced(async {
+    ///     let start = Instant::now();
+    ///     for _ in 0..5 {
+    ///         sleep(Duration::from_millis(20)).await;
+    ///     }
+    ///     start.elapsed()
+    /// });
+    /// // No wake-up latency adds up: five sleeps of 20 ms take 100 ms exactly
+    /// // on the runtime's clock, and at least as long in real time.
+    /// assert_eq!(waited, Duration::from_millis(100));
+    /// assert!(real.elapsed() >= Duration::from_millis(100));
+    /// ```
+    pub fn run_paced<F>(&self, future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.clock {
+            Clock::Real(pacer) => self.run(Arc::clone(pacer).section(future)),
+            Clock::Paused(_) => self.run(future),
+        }
     }
 
     /// Whether the calling thread is this runtime's event loop.
@@ -269,26 +338,11 @@ fn enter_for_good(handle: &Handle, paused: bool) -> bool {
     false
 }
 
-/// Moves a paused clock on to the next whole millisecond after `origin`, if
-/// it is between two.
-///
-/// tokio's timer rounds every deadline up to a whole millisecond from the
-/// clock's start. A clock a few nanoseconds off that grid (after the nudge of
-/// [`enter_for_good`]) would make every `sleep` end a millisecond late, and a
-/// demo that sleeps twelve times finish at 12.012 s instead of 12 s.
-async fn back_on_the_millisecond_grid(origin: Instant) {
-    const TICK: Duration = Duration::from_millis(1);
-    let past_the_tick =
-        Duration::from_nanos((origin.elapsed().as_nanos() % TICK.as_nanos()) as u64);
-    if !past_the_tick.is_zero() {
-        tokio::time::advance(TICK - past_the_tick).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
+    use std::time::Duration;
     use tokio::time::{Instant, sleep};
 
     #[test]
@@ -300,11 +354,13 @@ mod tests {
     #[test]
     fn a_nudged_paused_clock_goes_back_on_the_millisecond_grid() {
         let rt = Runtime::paused().unwrap();
-        let origin = rt.clock_origin.unwrap();
+        let Clock::Paused(origin) = rt.clock else {
+            unreachable!("a paused runtime")
+        };
         let (realigned_at, slept) = rt.run(async move {
             // What a new cell's copy of tokio does to the clock: a few nanoseconds.
             tokio::time::advance(Duration::from_nanos(1_234)).await;
-            back_on_the_millisecond_grid(origin).await;
+            pacing::on_the_grid(origin).await;
             let start = Instant::now();
             for _ in 0..12 {
                 sleep(Duration::from_secs(1)).await;
@@ -327,6 +383,91 @@ mod tests {
         });
         assert_eq!(virtual_elapsed, Duration::from_secs(12));
         assert!(real.elapsed() < Duration::from_secs(2));
+    }
+
+    /// Whether tokio's clock on `rt` moves with real time outside a task's
+    /// waits: it does on the real clock, not on a paused one.
+    fn clock_runs(rt: &Runtime) -> bool {
+        rt.run(async {
+            let start = Instant::now();
+            std::thread::sleep(Duration::from_millis(30));
+            start.elapsed() >= Duration::from_millis(30)
+        })
+    }
+
+    #[test]
+    fn a_paced_run_keeps_real_time_and_hands_the_real_clock_back() {
+        let rt = Runtime::new().unwrap();
+        assert!(clock_runs(&rt));
+        let real = std::time::Instant::now();
+        let (virtual_waits, busy) = rt.run_paced(async {
+            let start = Instant::now();
+            sleep(Duration::from_millis(40)).await;
+            let after_sleep = start.elapsed();
+            // Busy for 30 ms: the paced clock stands still meanwhile.
+            std::thread::sleep(Duration::from_millis(30));
+            let busy = start.elapsed() - after_sleep;
+            sleep(Duration::from_millis(40)).await;
+            (start.elapsed(), busy)
+        });
+        assert_eq!(virtual_waits, Duration::from_millis(80));
+        assert_eq!(busy, Duration::ZERO);
+        // Never ahead of the real clock; the busy stretch does not push the
+        // second deadline back: it is 80 ms after the start, in real time too.
+        assert!(
+            real.elapsed() >= Duration::from_millis(80),
+            "{:?}",
+            real.elapsed()
+        );
+        assert!(clock_runs(&rt));
+    }
+
+    #[test]
+    fn a_paced_run_that_panics_hands_the_real_clock_back() {
+        let rt = Runtime::new().unwrap();
+        let caught = panic::catch_unwind(panic::AssertUnwindSafe(|| {
+            rt.run_paced(async {
+                sleep(Duration::from_millis(5)).await;
+                panic!("boom")
+            })
+        }));
+        assert!(caught.is_err());
+        assert!(clock_runs(&rt));
+        assert_eq!(rt.run_paced(async { "paced again" }), "paced again");
+    }
+
+    #[test]
+    fn a_paced_run_waits_for_sockets_and_blocking_tasks() {
+        let rt = Runtime::new().unwrap();
+        let (echoed, slept) = rt.run_paced(async {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            // A peer that answers after 50 ms of real time, on a thread of its own.
+            let peer = std::thread::spawn(move || {
+                let mut stream = std::net::TcpStream::connect(address).unwrap();
+                std::thread::sleep(Duration::from_millis(50));
+                std::io::Write::write_all(&mut stream, b"pong").unwrap();
+            });
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut answer = [0u8; 4];
+            // A timeout far longer than the wait: the clock does not jump past it.
+            tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut answer))
+                .await
+                .expect("the answer comes before the timeout")
+                .unwrap();
+            stream.shutdown().await.unwrap();
+            peer.join().unwrap();
+            let start = Instant::now();
+            let ticker = tokio::spawn(sleep(Duration::from_millis(20)));
+            tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(60)))
+                .await
+                .unwrap();
+            ticker.await.unwrap();
+            (answer, start.elapsed())
+        });
+        assert_eq!(&echoed, b"pong");
+        assert!(slept >= Duration::from_millis(20), "{slept:?}");
     }
 
     #[test]

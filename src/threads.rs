@@ -5,6 +5,9 @@
 //! A refused thread is not the end of the demo: the threads already running
 //! still hold their work (a client's connection, a writer's lines), so they
 //! are joined before the refusal is reported, and nothing is left running.
+//! In the notebook's kernel a line says, at most once a second, how many
+//! threads have started ([`Progress`]); joining them takes little longer
+//! than their own work.
 //! Jupyter's interrupt is asked between two starts ([`interrupt::requested`]):
 //! a press starts no more, joins those started, then ends the cell with
 //! `KeyboardInterrupt` ([`interrupt::checkpoint`]), without the message for
@@ -22,7 +25,9 @@
 use std::io;
 use std::thread;
 
+use crate::display::thousands;
 use crate::interrupt;
+use crate::progress::Progress;
 
 /// What [`start_and_join`] did.
 #[derive(Debug)]
@@ -75,6 +80,7 @@ where
     W: FnOnce() -> T + Send + 'static,
 {
     let checking = interrupt::checking();
+    let mut progress = Progress::new();
     let mut running = Vec::with_capacity(count);
     let mut refused = None;
     for i in 0..count {
@@ -89,6 +95,13 @@ where
                 break;
             }
         }
+        progress.tick(|| {
+            format!(
+                "threads: {} of {} started",
+                thousands(i as u64 + 1),
+                thousands(count as u64)
+            )
+        });
     }
     let results = running.into_iter().map(|handle| handle.join()).collect();
     drop(checking);

@@ -155,6 +155,9 @@ def launch(connection_file):
         # Whose slot it is, for `warm` (slot_of): this launcher's pid, in the lock file.
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    # evcxr runs the cells with RUST_BACKTRACE=1 whatever the reader set; the crate's short panics
+    # (src/panics.rs) put the reader's choice back in the cell process.
+    env["ASYNCIO_RS_RUST_BACKTRACE"] = env.get("RUST_BACKTRACE", "")
     if "RUST_SRC_PATH" not in env:
         # evcxr's rust-analyzer would load the standard library's sources (when the toolchain
         # has rust-src) at the kernel's start and again for the first kept variable: 4 s of CPU

@@ -20,13 +20,18 @@ import copy
 import os
 import sys
 from pathlib import Path
+from queue import Empty
 
 import nbformat
 from nbconvert import HTMLExporter, MarkdownExporter
 from nbconvert.filters import strip_ansi
+from nbclient.util import ensure_async, run_sync
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor, ExecutePreprocessor
 
 TIMEOUT = 600
+# How long the kernel's output must be quiet after a cell before the next one starts (see
+# Executor): 0.2 s for each of the notebook's 45 code cells.
+LATE_OUTPUT = 0.2
 # Debian's Chromium prints the PDF; another build of it can be named in $CHROMIUM.
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Headless Chromium as root in a container: no sandbox, no GPU, nothing that reaches the network.
@@ -69,11 +74,44 @@ NO_CHROMIUM = (
 )
 
 
+class Executor(ExecutePreprocessor):
+    """nbconvert's executor, as `jupyter nbconvert --execute` runs it (the kernel numbers the
+    cells), keeping every line a cell printed.
+
+    evcxr forwards a cell's stdout from another thread than the one that reports the cell done,
+    so on a busy machine its last lines can reach the client after the cell's "idle", where
+    nbclient, done with the cell, drops them; and evcxr sends what comes after the next cell has
+    started as that cell's. Jupyter shows a cell's late lines in the cell, if no other cell has
+    started yet. So, after each cell, this reads the kernel's output until it has been quiet for
+    LATE_OUTPUT and adds the cell's stream messages to it, as JupyterLab appends them."""
+
+    async def _async_poll_for_reply(self, msg_id, cell, *args, **kw):
+        self._request = msg_id
+        return await super()._async_poll_for_reply(msg_id, cell, *args, **kw)
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if cell.cell_type != "code":
+            return cell
+        while True:
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=LATE_OUTPUT))
+            except Empty:
+                return cell
+            if msg["msg_type"] == "stream" and msg["parent_header"].get("msg_id") == self._request:
+                # Merged with the cell's other streams by coalesce().
+                cell.outputs.append(nbformat.v4.output_from_msg(msg))
+
+    # nbclient binds its synchronous wrapper to its own coroutine.
+    execute_cell = run_sync(async_execute_cell)
+
+
 def execute(path, record_timing):
     notebook = nbformat.read(path, as_version=4)
-    # nbconvert's own executor, as `jupyter nbconvert --execute` runs it (the kernel numbers the
-    # cells), then its coalescing.
-    executor = ExecutePreprocessor(timeout=TIMEOUT, record_timing=record_timing)
+    # The exports show panics as a reader of the notebook sees them by default, in three lines
+    # (src/panics.rs), even for someone who keeps RUST_BACKTRACE set in their shell.
+    os.environ.pop("RUST_BACKTRACE", None)
+    executor = Executor(timeout=TIMEOUT, record_timing=record_timing)
     notebook, _ = executor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
     return coalesce(notebook)
 

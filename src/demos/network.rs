@@ -171,6 +171,16 @@ pub fn threads(addr: SocketAddr, clients: usize) -> io::Result<usize> {
         .try_fold(0, |answered, answer| answer.map(|()| answered + 1))
 }
 
+/// Prints one line when a part of [`compare`] ends.
+fn progress(kind: Kind, part: &Part) {
+    println!(
+        "{kind}: {} of {} clients answered in {:.2} s",
+        thousands(part.answered as u64),
+        thousands(part.requested as u64),
+        part.elapsed.as_secs_f64()
+    );
+}
+
 /// How one kind of client did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Part {
@@ -297,12 +307,15 @@ pub fn compare(clients: usize) -> io::Result<Comparison> {
         let room = room_for(&read_limits()?, Kind::Tasks);
         measure(clients, room, |n| rt.run(tasks(addr, n)))?
     };
+    // A line as each part ends, so that a cell running both is never silent for long.
+    progress(Kind::Tasks, &tasks);
     let threads = {
         let server = LoopbackServer::start(LATENCY)?;
         let addr = server.addr();
         let room = room_for(&read_limits()?, Kind::Threads);
         measure(clients, room, |n| threads(addr, n))?
     };
+    progress(Kind::Threads, &threads);
     Ok(Comparison {
         tasks,
         threads,

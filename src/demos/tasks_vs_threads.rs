@@ -223,12 +223,18 @@ pub fn compare(rt: &Runtime, tasks: &[u64], threads: &[u64]) -> Result<Compariso
         sizes.sort_unstable();
         sizes
     };
+    // A line as each measurement ends (each takes a second or more), so that a
+    // cell running the whole comparison is never silent for long.
     let mut rows = Vec::new();
     for n in ascending(threads) {
-        rows.push(self::threads(n)?);
+        let row = self::threads(n)?;
+        println!("{row}");
+        rows.push(row);
     }
     for n in ascending(tasks) {
-        rows.push(self::tasks(rt, n)?);
+        let row = self::tasks(rt, n)?;
+        println!("{row}");
+        rows.push(row);
     }
     Ok(Comparison { rows })
 }

@@ -74,8 +74,9 @@ class Run:
     results: list = field(default_factory=list)
     # (seconds since the cell started, text) for every stdout message.
     arrivals: list = field(default_factory=list)
-    # time.monotonic() of each interrupt pressed during the cell, and of its end.
+    # time.monotonic() of each interrupt pressed during the cell, of its start and of its end.
     pressed: list = field(default_factory=list)
+    started: float = 0.0
     ended: float = 0.0
 
     def assert_clean(self):
@@ -125,7 +126,7 @@ class Kernel:
         pair after the other. `run.pressed` has the instants of the presses
         and `run.ended` the instant of the reply (time.monotonic())."""
         run = Run(status="")
-        start = time.monotonic()
+        start = run.started = time.monotonic()
         done = threading.Event()
 
         def press():

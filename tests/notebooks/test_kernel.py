@@ -2,6 +2,8 @@
 order, background tasks, a panic, spawning in many cells, top-level `.await`.
 
 The tests share one kernel and run in file order."""
+import re
+
 import pytest
 
 from helpers import (
@@ -18,20 +20,34 @@ from helpers import (
 )
 
 
+# Each code cell of the session's first run of the notebook, with what it did (its Run).
+FIRST_RUN = []
+# The longest a cell may run without printing a line, once it has printed one (before its first
+# line, a cell also compiles). The cell that blocks its thread on purpose is the exception.
+SILENCE = 4.0
+BLOCKS_ON_PURPOSE = "std::thread::sleep(Duration::from_secs(7));"
+
+
 def run_cell(kernel, cell):
-    """What a cell printed; it must run cleanly, but for the cells meant to fail to compile or
+    """What a cell did; it must run cleanly, but for the cells meant to fail to compile or
     to panic, whose own tests (test_fire_and_forget.py) check their error."""
     if meant_to_raise(cell) or meant_to_panic(cell):
         run = kernel.run(cell.source)
         assert run.errors or "panicked at" in run.stderr, f"meant to fail, ran: {cell.source}"
-        return run.stdout
-    return kernel.run_clean(cell.source).stdout
+        return run
+    return kernel.run_clean(cell.source)
 
 
-def run_all(kernel, notebook):
+def run_all(kernel, notebook, runs=None):
     """Runs every code cell in order, as "Run All" does; returns what they
-    printed, but for the cells tagged `varies` (process ids)."""
-    printed = [(cell, run_cell(kernel, cell)) for cell in code_cells(notebook)]
+    printed, but for the cells tagged `varies` (process ids), and adds each
+    cell and its Run to `runs`."""
+    printed = []
+    for cell in code_cells(notebook):
+        run = run_cell(kernel, cell)
+        if runs is not None:
+            runs.append((cell, run))
+        printed.append((cell, run.stdout))
     return "".join(stdout for cell, stdout in printed if not varies(cell))
 
 
@@ -40,7 +56,7 @@ def session():
     """A kernel that has run the whole notebook once, top to bottom."""
     kernel = Kernel()
     notebook = load()
-    first = run_all(kernel, notebook)
+    first = run_all(kernel, notebook, FIRST_RUN)
     yield kernel, notebook, first
     kernel.close()
 
@@ -48,6 +64,17 @@ def session():
 def test_running_everything_again_prints_the_same(session):
     kernel, notebook, first = session
     assert sanitize(run_all(kernel, notebook)) == sanitize(first)
+
+
+def test_no_cell_is_silent_for_long_once_it_has_printed(session):
+    # Progress lines: a reader can tell a slow cell from a hung one.
+    assert FIRST_RUN
+    for cell, run in FIRST_RUN:
+        if BLOCKS_ON_PURPOSE in cell.source or not run.arrivals:
+            continue
+        instants = [when for when, _ in run.arrivals] + [run.ended - run.started]
+        silence = max(later - earlier for earlier, later in zip(instants, instants[1:]))
+        assert silence <= SILENCE, f"{silence:.1f} s without a line in:\n{cell.source}"
 
 
 def test_in_10_streams_each_line_when_it_is_printed(session):
@@ -113,6 +140,26 @@ def test_a_panic_in_a_cell_leaves_the_runtime_working(session):
     run = kernel.run('rt.run(async { panic!("boom in a task") });')
     assert "boom in a task" in run.stderr
     assert kernel.run_clean('println!("{}", rt.run(async { 2 + 2 }));').stdout == "4\n"
+
+
+def test_a_panic_is_short_unless_rust_backtrace_asks_for_a_backtrace(session):
+    kernel, _, _ = session
+    panic = 'rt.run(async { let none: Option<u8> = None; none.expect("a value") });'
+    # As a kernel started without RUST_BACKTRACE (evcxr sets it for the cells; the crate puts
+    # the reader's choice back).
+    kernel.run_clean('unsafe { std::env::remove_var("RUST_BACKTRACE") };')
+    short = kernel.run(panic).stderr
+    # Where, the message and how to get more: no frame of tokio's or evcxr's.
+    assert re.fullmatch(
+        r"thread '[^']*' panicked at [^\n]*:\d+:\d+:\na value\n"
+        r"note: set RUST_BACKTRACE=1 for a backtrace\n",
+        short.lstrip("\n"),
+    ), short
+    kernel.run_clean('unsafe { std::env::set_var("RUST_BACKTRACE", "1") };')
+    long = kernel.run(panic).stderr
+    assert "a value" in long and "stack backtrace:" in long and "tokio::runtime" in long, long
+    kernel.run_clean('unsafe { std::env::remove_var("RUST_BACKTRACE") };')
+    assert "stack backtrace" not in kernel.run(panic).stderr
 
 
 def test_the_free_run_works_in_a_cell(session):

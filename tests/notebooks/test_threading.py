@@ -75,6 +75,17 @@ def test_the_comparison_is_a_table_and_an_inline_svg_chart(executed):
         assert f">\n{text}\n</text>" in svg, text
 
 
+def test_the_comparison_prints_a_line_as_each_measurement_ends(executed):
+    # Progress: the cell runs for about 20 s; each measurement's line comes as it ends, in the
+    # table's order (lines saying how many threads have started may come in between).
+    cell = by_id(executed, "threads-compare")
+    lines = [line for line in stdout_of(cell).splitlines() if "requested" in line]
+    header, *rows = rich_output(cell)["text/plain"].splitlines()
+    table = [(kind, requested) for kind, requested, *_ in (ROW.match(row).groups() for row in rows)]
+    printed = [re.match(r"^(tokio tasks|threads): ([\d,]+) requested, ", line).groups() for line in lines]
+    assert printed == table, stdout_of(cell)
+
+
 def test_30_000_threads_end_with_how_many_started_and_what_stopped_them(executed):
     text = rich_output(by_id(executed, "threads-30000"))["text/plain"]
     first, *rest = text.splitlines()

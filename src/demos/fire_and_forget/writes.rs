@@ -351,6 +351,11 @@ pub fn compare_writes(rt: &Runtime, writers: usize, lines_each: usize) -> io::Re
             let start = Instant::now();
             write(path.clone())?;
             let elapsed = start.elapsed();
+            // A line as each way ends, so that the cell is never silent for long.
+            println!(
+                "{writers_as} handing lines to {handing_to}: {:.2} s",
+                elapsed.as_secs_f64()
+            );
             rows.push(WriteRow {
                 writers_as,
                 handing_to,
