@@ -6,9 +6,11 @@
 #   make test        cargo test, then execute the notebooks under evcxr and check them
 #   make bench       time the notebook against the Python original (benches/bench.py)
 #
-# Both install what is missing first: evcxr_jupyter (cargo install --locked,
-# about 10 minutes the first time), Jupyter in .venv/, and the evcxr kernel
-# registered inside .venv/, not in your home directory; the kernel starts through
+# Both install what is missing first: the notebook's evcxr_jupyter, 0.22.0 with the
+# patches in patches/ (tools/evcxr.py builds it once into ~/.cache/asyncio-rs/,
+# about 10 minutes the first time; your own ~/.cargo/bin/evcxr_jupyter is left
+# alone), the toolchain's rust-src (with rustup), Jupyter in .venv/, and the evcxr
+# kernel registered inside .venv/, not in your home directory; the kernel starts through
 # tools/kernel.py, which gives it a warm build slot of its own in .venv/evcxr/
 # (`make slots` lists them, `make clean-slots` deletes them). As root, both also
 # install Debian's chromium (the browser test; the PDF export) and `make test`
@@ -18,7 +20,6 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-EVCXR_VERSION := 0.22.0
 VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
@@ -28,7 +29,7 @@ OUT := build/notebooks
 export CHROMIUM ?= /usr/bin/chromium
 ROUNDS := 3
 
-# cargo install puts evcxr_jupyter here; Jupyter looks for kernels, config and
+# cargo and rustup, where rustup puts them; Jupyter looks for kernels, config and
 # runtime files inside the virtualenv.
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 export JUPYTER_PATH := $(VENV)/share/jupyter
@@ -36,7 +37,7 @@ export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
 export JUPYTER_DATA_DIR := $(VENV)/share/jupyter
 export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
-.PHONY: notebooks test setup browser poppler lab refresh bench slots clean-slots
+.PHONY: notebooks test setup rust-src browser poppler lab refresh bench slots clean-slots
 
 # Execute, coalesce each cell's streams into one output (as Jupyter shows them
 # live) and export, in one Python process.
@@ -54,13 +55,19 @@ test: setup browser poppler
 # Checked on every run, so that a missing evcxr_jupyter or kernel comes back. The kernel starts
 # through tools/kernel.py, which gives it a warm build slot of its own in .venv/evcxr/ (see
 # docs/speed.md); `warm` fills the first slot, once, so that no reader's first kernel is cold.
-setup: $(VENV)/installed
-	@if ! command -v evcxr_jupyter >/dev/null; then \
-		echo "installing evcxr_jupyter $(EVCXR_VERSION) (about 10 minutes on 2 cores)"; \
-		cargo install --locked evcxr_jupyter --version $(EVCXR_VERSION); \
-	fi
+setup: $(VENV)/installed rust-src
+	@python3 tools/evcxr.py build
 	@$(PYTHON) tools/kernel.py install
 	@$(PYTHON) tools/kernel.py warm
+
+# The standard library's sources, for the analyzer in the kernel: the types of a reader's untyped
+# `let`s and Tab completion of std's items (docs/speed.md). rustup's default profile has no
+# rust-src; without rustup, the kernel still infers what it can (patches/0004).
+rust-src:
+	@if [ ! -d "$$(rustc --print sysroot)/lib/rustlib/src/rust/library" ] && command -v rustup >/dev/null; then \
+		echo "adding the toolchain's rust-src (rustup component add rust-src)"; \
+		rustup component add rust-src; \
+	fi
 
 # The browser test and the PDF export drive Debian's Chromium (with Playwright,
 # from .venv). As root, install it when it is missing; otherwise the browser

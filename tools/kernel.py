@@ -46,6 +46,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import evcxr  # noqa: E402  (tools/evcxr.py: where the patched kernel is)
+
 ROOT = Path(__file__).resolve().parents[1]
 SLOTS = ROOT / ".venv" / "evcxr"
 MAX_SLOTS = 4
@@ -155,21 +158,28 @@ def launch(connection_file):
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         # evcxr's rust-analyzer looks for cargo in $CARGO before $CARGO_HOME/bin (the proxy).
         env.setdefault("CARGO", str(bin_dir / "cargo"))
-    evcxr = shutil.which("evcxr_jupyter", path=env["PATH"])
-    if evcxr is None:
-        sys.exit("kernel.py: evcxr_jupyter is not on PATH; run `make setup`")
+    kernel_binary = kernel_path()
     # Jupyter's interrupt (interrupt_mode "signal") sends SIGINT to the kernel's process group.
     # evcxr must not die of it: ignored here before the fork, it stays ignored in evcxr and in the
     # process that runs the cells, where our crate takes it over (see docs/interrupt.md).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     kernel = subprocess.Popen(
-        [evcxr, "--control_file", connection_file], env=env, pass_fds=() if fd is None else (fd,),
+        [kernel_binary, "--control_file", connection_file], env=env, pass_fds=() if fd is None else (fd,),
         preexec_fn=die_with_parent,
     )
     signal.signal(signal.SIGINT, lambda *_: stop_an_unguarded_cell(kernel.pid))
     signal.signal(signal.SIGTERM, lambda signum, _: kernel.send_signal(signum))
     code = kernel.wait()
     sys.exit(code if code >= 0 else 128 - code)
+
+
+def kernel_path():
+    """The evcxr_jupyter to run: the one built with our patches (`make setup`), or the one that
+    ASYNCIO_RS_EVCXR names (e.g. upstream's, to check that the notebook runs under it)."""
+    path = os.environ.get("ASYNCIO_RS_EVCXR") or str(evcxr.binary())
+    if not os.access(path, os.X_OK):
+        sys.exit(f"kernel.py: no evcxr_jupyter at {path}; run `make setup`")
+    return path
 
 
 def die_with_parent():
@@ -212,7 +222,7 @@ def install():
     spec_dir = kernel_dir()
     # evcxr_jupyter rewrites kernel.json at its start when version.txt is not its own.
     if not (spec_dir / "version.txt").exists():
-        subprocess.run(["evcxr_jupyter", "--install"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([kernel_path(), "--install"], check=True, stdout=subprocess.DEVNULL)
     spec = {
         "argv": [sys.executable, "-I", str(Path(__file__).resolve()), "launch", "{connection_file}"],
         "display_name": "Rust",
