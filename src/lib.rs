@@ -7,8 +7,9 @@
 //! Two kinds of module. The reusable pieces, at the top, are what a notebook
 //! (or any program) builds on:
 //!
-//! - [`runtime`]: one tokio runtime that lives across notebook cells, and
-//!   `run`, the counterpart of `asyncio.run`.
+//! - [`runtime`]: one tokio runtime that lives across notebook cells, `run`,
+//!   the counterpart of `asyncio.run`, and `block_on`, which runs a cell's
+//!   top-level `.await` in the notebook's kernel.
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.
 //! - [`interrupt`]: Jupyter's interrupt button in the kernel: a cell waiting
 //!   in `run` stops with `KeyboardInterrupt`, every variable kept; a blocking

@@ -50,6 +50,9 @@ use tokio::time::Instant;
 
 use crate::interrupt;
 
+mod block_on;
+pub use block_on::block_on;
+
 /// A tokio runtime driven by its own event-loop thread.
 ///
 /// Dropping it stops the event loop and cancels the tasks still running, as

@@ -158,6 +158,9 @@ def launch(connection_file):
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         # evcxr's rust-analyzer looks for cargo in $CARGO before $CARGO_HOME/bin (the proxy).
         env.setdefault("CARGO", str(bin_dir / "cargo"))
+    # A cell's top-level `.await` runs in asyncio_rs::runtime::block_on once the crate is a
+    # dependency (patches/0002), on a runtime of the cell's own tokio before.
+    env.setdefault("EVCXR_ASYNC_RUNNER", "asyncio_rs::runtime::block_on")
     kernel_binary = kernel_path()
     # Jupyter's interrupt (interrupt_mode "signal") sends SIGINT to the kernel's process group.
     # evcxr must not die of it: ignored here before the fork, it stays ignored in evcxr and in the
