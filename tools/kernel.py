@@ -18,9 +18,9 @@ a slot taken. A kernel that finds every warm slot taken gets a new slot, made as
 one (cargo's fingerprints are mtimes, which the copy keeps). There are at most `MAX_SLOTS`; when
 all are taken, evcxr gets a temporary directory, as without this launcher, and compiles cold.
 
-The launcher also sets what makes evcxr's own work cheaper (each measured in docs/speed.md): the
-standard library's sources hidden from its rust-analyzer, the toolchain's `bin` ahead of rustup's
-proxies. It stays evcxr's parent for Jupyter's interrupt (docs/interrupt.md): SIGINT is ignored
+The launcher runs the evcxr_jupyter that `make setup` built with the patches in patches/
+(tools/evcxr.py), tells it which function runs a cell's top-level `.await`, and puts the
+toolchain's `bin` ahead of rustup's proxies (measured in docs/speed.md). It stays evcxr's parent for Jupyter's interrupt (docs/interrupt.md): SIGINT is ignored
 by evcxr and handed to our crate in the process that runs the cells, and where no `Runtime` has
 taken it over yet, the launcher ends a running cell's process as plain evcxr would.
 
@@ -144,15 +144,6 @@ def launch(connection_file):
     else:
         os.set_inheritable(fd, True)
         env["EVCXR_TMPDIR"] = str(slot)
-    if "RUST_SRC_PATH" not in env:
-        # evcxr's rust-analyzer would load the standard library's sources (when the toolchain
-        # has rust-src) at the kernel's start and again for the first kept variable: 4 s of CPU
-        # each, here. The notebook writes every kept variable's type out, so the analyzer needs
-        # only the crate graph. A `core` folder with nothing in it is a sysroot without crates.
-        # Set RUST_SRC_PATH to the real library to have std's types inferred and completed.
-        stub = SLOTS / "no-rust-src"
-        (stub / "core").mkdir(parents=True, exist_ok=True)
-        env["RUST_SRC_PATH"] = str(stub)
     bin_dir = toolchain_bin()
     if bin_dir is not None:
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
