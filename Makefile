@@ -62,7 +62,7 @@ setup: $(VENV)/installed rust-src
 
 # The standard library's sources, for the analyzer in the kernel: the types of a reader's untyped
 # `let`s and Tab completion of std's items (docs/speed.md). rustup's default profile has no
-# rust-src; without rustup, the kernel still infers what it can (patches/0004).
+# rust-src; without it, the kernel takes the types of untyped `let`s from rustc (patches/0004) but completes none of std.
 rust-src:
 	@if [ ! -d "$$(rustc --print sysroot)/lib/rustlib/src/rust/library" ] && command -v rustup >/dev/null; then \
 		echo "adding the toolchain's rust-src (rustup component add rust-src)"; \
