@@ -20,6 +20,9 @@ cargo downloads and checks both published crates), the two `.crate` archives fro
 unpacked, the patches applied with `git apply`, then `cargo build --release --locked` with the
 lock file that evcxr_jupyter 0.22.0 was published with (the first patch points it at the patched
 evcxr). About 10 minutes on 2 cores the first time; a minute or two after a change of patches.
+`EVCXR_TARGET_DIR` names another target directory (one that `cargo install evcxr_jupyter
+--version 0.22.0` filled, say). The cache holds about 750 MiB; delete `~/.cache/asyncio-rs/` to
+get it back (the next `make setup` builds again).
 
     evcxr.py build     build the patched kernel unless it is built (what `make setup` runs)
     evcxr.py path      print where the patched kernel is (built or not)
