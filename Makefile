@@ -6,9 +6,11 @@
 #   make test        the lints, cargo test, then execute the notebooks under evcxr and check them
 #   make bench       time the notebook against the Python original (benches/bench.py)
 #
-# Both install what is missing first: evcxr_jupyter (cargo install --locked,
-# about 10 minutes the first time), Jupyter in .venv/, and the evcxr kernel
-# registered inside .venv/, not in your home directory; the kernel starts through
+# Both install what is missing first: the notebook's evcxr_jupyter, 0.22.0 with the
+# patches in patches/ (tools/evcxr.py builds it once into ~/.cache/asyncio-rs/,
+# about 10 minutes the first time; your own ~/.cargo/bin/evcxr_jupyter is left
+# alone), the toolchain's rust-src (with rustup), Jupyter in .venv/, and the evcxr
+# kernel registered inside .venv/, not in your home directory; the kernel starts through
 # tools/kernel.py, which gives it a warm build slot of its own in .venv/evcxr/
 # (`make slots` lists them, `make clean-slots` deletes them). As root, both also
 # install Debian's chromium (the browser test; the PDF export) and `make test`
@@ -20,7 +22,6 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-EVCXR_VERSION := 0.22.0
 VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
@@ -38,7 +39,7 @@ export CHROMIUM ?= /usr/bin/chromium
 endif
 ROUNDS := 3
 
-# cargo install puts evcxr_jupyter here; Jupyter looks for kernels, config and
+# cargo and rustup, where rustup puts them; Jupyter looks for kernels, config and
 # runtime files inside the virtualenv.
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 export JUPYTER_PATH := $(VENV)/share/jupyter
@@ -46,7 +47,7 @@ export JUPYTER_CONFIG_DIR := $(VENV)/etc/jupyter
 export JUPYTER_DATA_DIR := $(VENV)/share/jupyter
 export JUPYTER_RUNTIME_DIR := $(VENV)/share/jupyter/runtime
 
-.PHONY: notebooks test lint check-targets setup browser poppler lab refresh bench slots clean-slots
+.PHONY: notebooks test lint check-targets setup rust-src browser poppler lab refresh bench slots clean-slots
 
 # Execute, coalesce each cell's streams into one output (as Jupyter shows them
 # live) and export, in one Python process.
@@ -79,12 +80,8 @@ lint: $(VENV)/installed
 APPLE_TARGETS := aarch64-apple-darwin x86_64-apple-darwin
 CHECK := RUSTC_BOOTSTRAP=1 RUSTFLAGS="-D warnings" cargo check --quiet -Zbuild-std=std,panic_abort \
 	--target-dir target/check-targets
-check-targets:
+check-targets: rust-src
 	@library="$$(rustc --print sysroot)/lib/rustlib/src/rust/library"; \
-	if [ ! -d "$$library" ] && command -v rustup >/dev/null; then \
-		echo "adding the toolchain's rust-src (rustup component add rust-src)"; \
-		rustup component add rust-src; \
-	fi; \
 	if [ ! -d "$$library" ]; then \
 		echo "no rust-src in this toolchain: the macOS and Windows checks are skipped"; \
 		exit 0; \
@@ -102,13 +99,20 @@ check-targets:
 # Checked on every run, so that a missing evcxr_jupyter or kernel comes back. The kernel starts
 # through tools/kernel.py, which gives it a warm build slot of its own in .venv/evcxr/ (see
 # docs/speed.md); `warm` fills the first slot, once, so that no reader's first kernel is cold.
-setup: $(VENV)/installed
-	@if ! command -v evcxr_jupyter >/dev/null; then \
-		echo "installing evcxr_jupyter $(EVCXR_VERSION) (about 10 minutes on 2 cores)"; \
-		cargo install --locked evcxr_jupyter --version $(EVCXR_VERSION); \
-	fi
+setup: $(VENV)/installed rust-src
+	@python3 tools/evcxr.py build
 	@$(PYTHON) tools/kernel.py install
 	@$(PYTHON) tools/kernel.py warm
+
+# The standard library's sources, for the analyzer in the kernel: the types of a reader's untyped
+# `let`s and Tab completion of std's items (docs/speed.md). rustup's default profile has no
+# rust-src; without it, the kernel takes the types of untyped `let`s from rustc (patches/0004)
+# but completes none of std. The checks for other targets build std from it too.
+rust-src:
+	@if [ ! -d "$$(rustc --print sysroot)/lib/rustlib/src/rust/library" ] && command -v rustup >/dev/null; then \
+		echo "adding the toolchain's rust-src (rustup component add rust-src)"; \
+		rustup component add rust-src; \
+	fi
 
 # The browser test and the PDF export drive Debian's Chromium (with Playwright,
 # from .venv). As root, install it when it is missing; otherwise the browser

@@ -8,7 +8,11 @@ Each round executes, one after the other:
               deleted: nothing compiled yet, as before `make setup` warms a slot;
   c. warm     the same again, in the slot that b left warm: every reader's session;
   d. whole    all of notebooks/asyncio.ipynb, warm;
-  e. make     `make notebooks` (execute, coalesce and export every notebook), warm.
+  e. make     `make notebooks` (execute, coalesce and export every notebook), warm;
+  f. reader   a reader's own cells in a warm kernel after in-1 and `let rt`, typed one after the
+              other: untyped `let`s of std, tokio and crate types, a top-level `.await` (10 s),
+              more untyped `let`s, then Tab completions (tests/notebooks/test_reader_cells.py
+              checks what they answer).
 
 Rounds alternate, so a change in the machine's load hits every variant alike; the report gives
 medians and the spread (min-max). For each run: end-to-end wall time (nbclient's execute, kernel
@@ -18,6 +22,7 @@ children) and the peak memory of the kernel's process tree (psutil, sampled ever
 
     .venv/bin/python benches/bench.py [--rounds 3] [--only python,cold,warm,whole,make]
                                       [--json FILE]   # every run and the medians, for machines
+    (`--only reader` is not among the defaults: `make bench ARGS="--only warm,reader"`.)
 """
 import argparse
 import json
@@ -41,6 +46,22 @@ BENCHES = ROOT / "benches"
 SLEEPS = {"in-3": 1.0, "in-4": 3.0, "in-10": 12.0}
 LOG = ROOT / "build" / "bench" / "kernels.log"
 VARIANTS = ["python", "cold", "warm", "whole", "make"]
+EXTRA_VARIANTS = ["reader"]
+# The reader's cells, after in-1 and `let rt`, in order; the first comes right after `let rt`.
+READER_CELLS = [
+    ("untyped let v (first)", "let v = vec![1, 2, 3];"),
+    ("untyped let s", 'let s = String::from("hello");'),
+    ("untyped let x = rt.run", "let x = rt.run(async { 41 + 1 });"),
+    ("untyped let h = rt.spawn", "let h = rt.spawn(async { 7 });"),
+    ("untyped let, iterator chain", "let doubled = v.iter().map(|x| x * 2).collect::<Vec<_>>();"),
+    ("top-level .await, sleeps 10 s", "tokio::time::sleep(Duration::from_secs(10)).await;"),
+    ("untyped let m (analyzer warm)", "let m = std::collections::HashMap::from([(1, 30)]);"),
+    ("untyped let n (analyzer warm)", "let n = v.len() + doubled.len() + m.len();"),
+    ("expression", "rt.run(h).unwrap() + x"),
+]
+READER_COMPLETIONS = [("Tab after w. (a Vec<u32>)", "let w: Vec<u32> = vec![]; w."),
+                      ("Tab after String::fr", "String::fr")]
+READER_SLEEP = "top-level .await, sleeps 10 s"
 
 
 def tag_of(cell):
@@ -175,7 +196,61 @@ def execute(notebook, kernel_name, path):
     }
 
 
+def reader():
+    """A reader's own cells in a warm kernel, after in-1 and `let rt`: each cell's latency, and
+    each completion's."""
+    from jupyter_client.manager import start_new_kernel
+
+    same = same_work()
+    first = [c.source for c in same.cells if tag_of(c) == "in-1"][0]
+    let_rt = [c.source for c in same.cells if c.source.startswith("let rt:")][0]
+    LOG.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    with open(LOG, "ab") as log:
+        manager, client = start_new_kernel(
+            kernel_name="rust", cwd=str(NOTEBOOKS), stdout=log, stderr=log
+        )
+    ready = time.monotonic()
+    cells, completions = {}, {}
+    try:
+        for name, code in [("in-1", first), ("let rt", let_rt), *READER_CELLS]:
+            began = time.monotonic()
+            reply = client.execute_interactive(code, timeout=600, output_hook=lambda m: None)
+            cells[name] = time.monotonic() - began
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"reader cell failed: {code}: {reply['content']}")
+        for name, code in READER_COMPLETIONS:
+            began = time.monotonic()
+            client.complete(code, len(code))
+            matches = client.get_shell_msg(timeout=120)["content"]["matches"]
+            completions[name] = time.monotonic() - began
+            if not matches:
+                raise RuntimeError(f"no completion for {code!r}")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return {
+        "wall": time.monotonic() - start,
+        "kernel_start": ready - start,
+        "cells": cells,
+        "completions": completions,
+    }
+
+
+def reader_table(results):
+    rows = [["a reader's cells, warm kernel", "median (min-max)"]]
+    rows.append(["kernel start (until ready)", fmt(summary([r["kernel_start"] for r in results]))])
+    for name in results[0]["cells"]:
+        stat = summary([r["cells"][name] for r in results])
+        rows.append([name, fmt(stat)])
+    for name in results[0]["completions"]:
+        rows.append([name, fmt(summary([r["completions"][name] for r in results]))])
+    return render(rows)
+
+
 def run_variant(variant):
+    if variant == "reader":
+        return reader()
     if variant == "python":
         notebook = nbformat.read(BENCHES / "original.ipynb", as_version=4)
         return execute(notebook, "python3", BENCHES)
@@ -315,8 +390,8 @@ def main():
     args = parser.parse_args()
     variants = [v for v in args.only.split(",") if v]
     for v in variants:
-        if v not in VARIANTS:
-            parser.error(f"unknown variant {v!r}; choose from {','.join(VARIANTS)}")
+        if v not in VARIANTS + EXTRA_VARIANTS:
+            parser.error(f"unknown variant {v!r}; choose from {','.join(VARIANTS + EXTRA_VARIANTS)}")
     if "JUPYTER_PATH" not in os.environ:
         parser.error("run it with `make bench`, which points Jupyter at .venv")
     runs = {v: [] for v in variants}
@@ -324,7 +399,7 @@ def main():
         for v in variants:
             print(f"round {round_}/{args.rounds}: {v}", file=sys.stderr, flush=True)
             runs[v].append(run_variant(v))
-    summaries = summarize(runs)
+    summaries = summarize({v: r for v, r in runs.items() if v != "reader"})
     if args.json:
         args.json.write_text(json.dumps(
             {
@@ -336,7 +411,10 @@ def main():
             },
             indent=1,
         ))
-    print(table(summaries, args.rounds))
+    if summaries:
+        print(table(summaries, args.rounds))
+    if "reader" in runs:
+        print("\n" + "\n".join(reader_table(runs["reader"])))
     print(f"\n{os.cpu_count()} CPUs, load average (1, 5, 15 min) at the end: "
           + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 

@@ -227,8 +227,8 @@ pub(crate) fn join<T>(mut task: JoinHandle<T>) -> Result<T, JoinError> {
     }
 
     let shared = shared();
-    let waiter = shared.map(Waiter::new);
     let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let waiter = shared.map(|shared| Waiter::new(shared, waker.clone()));
     let mut context = Context::from_waker(&waker);
     let mut cancelled = false;
     loop {
@@ -255,6 +255,35 @@ pub(crate) fn join<T>(mut task: JoinHandle<T>) -> Result<T, JoinError> {
             continue;
         }
         thread::park();
+    }
+}
+
+/// Completes when the reader presses interrupt, from its first poll on (a
+/// press still pending counts): what a future run on the caller's own thread
+/// races against, as [`join`] does for a task. Never completes outside the
+/// kernel.
+pub(crate) fn pressed() -> impl Future<Output = ()> {
+    let mut waiter: Option<Waiter> = None;
+    std::future::poll_fn(move |context| {
+        let Some(shared) = shared() else {
+            return Poll::Pending;
+        };
+        let waiter = waiter.get_or_insert_with(|| Waiter::new(shared, context.waker().clone()));
+        waiter.set_waker(context.waker());
+        if waiter.pressed() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+}
+
+/// Ends the cell with [`KeyboardInterrupt`] after [`pressed`] completed,
+/// answering the press.
+pub(crate) fn stop() -> ! {
+    match shared() {
+        Some(shared) => raise(shared),
+        None => panic::resume_unwind(Box::new(KeyboardInterrupt)),
     }
 }
 
@@ -312,8 +341,9 @@ struct State {
     pending: Option<Instant>,
     /// How many [`Checking`] guards live: code that stops by itself.
     checking: usize,
-    /// The threads waiting in `join`, to wake on a press.
-    waiters: Vec<(u64, Thread)>,
+    /// What waits for a press (a thread in `join`, a [`pressed`] future),
+    /// to wake on a press.
+    waiters: Vec<(u64, Waker)>,
     next_waiter: u64,
 }
 
@@ -351,7 +381,7 @@ impl Shared {
         state.presses += 1;
         state.pending = Some(Instant::now());
         for (_, waiter) in &state.waiters {
-            waiter.unpark();
+            waiter.wake_by_ref();
         }
         let (state, _) = self
             .changed
@@ -383,7 +413,7 @@ fn forget(mut state: MutexGuard<'_, State>) {
     say(UNKNOWN_MESSAGE);
 }
 
-/// A thread waiting in [`join`], registered for the presses to wake it.
+/// A wait in [`join`] or [`pressed`], registered for the presses to wake it.
 struct Waiter {
     shared: &'static Shared,
     id: u64,
@@ -394,13 +424,23 @@ struct Waiter {
 }
 
 impl Waiter {
-    fn new(shared: &'static Shared) -> Waiter {
+    fn new(shared: &'static Shared, waker: Waker) -> Waiter {
         let mut state = shared.lock();
         let id = state.next_waiter;
         state.next_waiter += 1;
-        state.waiters.push((id, thread::current()));
+        state.waiters.push((id, waker));
         let seen = state.presses - u64::from(state.pending.is_some());
         Waiter { shared, id, seen }
+    }
+
+    /// Wakes `waker` from now on, if it is another than the registered one.
+    fn set_waker(&self, waker: &Waker) {
+        let mut state = self.shared.lock();
+        if let Some((_, registered)) = state.waiters.iter_mut().find(|(id, _)| *id == self.id)
+            && !registered.will_wake(waker)
+        {
+            registered.clone_from(waker);
+        }
     }
 
     fn pressed(&self) -> bool {

@@ -8,8 +8,9 @@
 //! `docs/design.md` link here. Two kinds of module. The reusable pieces, at
 //! the top of `src/`, are what a notebook (or any program) builds on:
 //!
-//! - [`runtime`]: the top-level-await shim, `Runtime`, one tokio runtime that
-//!   lives across notebook cells, and `run`, the counterpart of `asyncio.run`.
+//! - [`runtime`]: one tokio runtime that lives across notebook cells, `run`,
+//!   the counterpart of `asyncio.run`, and `block_on`, which runs a cell's
+//!   top-level `.await` in the notebook's kernel.
 //! - [`pacing`]: the clock of `Runtime::run_paced`, on which tasks due at
 //!   the same instant run in the order they went to sleep, on every run.
 //! - [`gather`]: `asyncio.gather` for tokio: one task per future.

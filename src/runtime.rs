@@ -51,6 +51,9 @@ use crate::interrupt;
 use crate::pacing::{self, Pacer};
 use crate::panics;
 
+mod block_on;
+pub use block_on::block_on;
+
 /// A tokio runtime driven by its own event-loop thread.
 ///
 /// Dropping it stops the event loop and cancels the tasks still running, as

@@ -18,12 +18,13 @@ a slot taken. A kernel that finds every warm slot taken gets a new slot, made as
 one (cargo's fingerprints are mtimes, which the copy keeps). There are at most `MAX_SLOTS`; when
 all are taken, evcxr gets a temporary directory, as without this launcher, and compiles cold.
 
-The launcher also sets what makes evcxr's own work cheaper (each measured in docs/speed.md): the
-standard library's sources hidden from its rust-analyzer, the toolchain's `bin` ahead of rustup's
-proxies. It stays evcxr's parent for Jupyter's interrupt (docs/interrupt.md): SIGINT is ignored
-by evcxr and handed to our crate in the process that runs the cells, and where no `Runtime` has
-taken it over yet, the launcher ends a running cell's process as plain evcxr would (Linux only:
-without /proc and prctl, as on macOS, it leaves the press alone; see docs/platforms.md).
+The launcher runs the evcxr_jupyter that `make setup` built with the patches in patches/
+(tools/evcxr.py), tells it which function runs a cell's top-level `.await`, and puts the
+toolchain's `bin` ahead of rustup's proxies (measured in docs/speed.md). It stays evcxr's parent
+for Jupyter's interrupt (docs/interrupt.md): SIGINT is ignored by evcxr and handed to our crate
+in the process that runs the cells, and where no `Runtime` has taken it over yet, the launcher
+ends a running cell's process as plain evcxr would (Linux only: without /proc and prctl, as on
+macOS, it leaves the press alone; see docs/platforms.md).
 
 Commands:
 
@@ -47,6 +48,9 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import evcxr  # noqa: E402  (tools/evcxr.py: where the patched kernel is)
 
 ROOT = Path(__file__).resolve().parents[1]
 # tools/procfs.py, by its path: the kernel spec runs this file with `python -I`, which leaves the
@@ -158,29 +162,21 @@ def launch(connection_file):
     # evcxr runs the cells with RUST_BACKTRACE=1 whatever the reader set; the crate's short panics
     # (src/panics.rs) put the reader's choice back in the cell process.
     env["ASYNCIO_RS_RUST_BACKTRACE"] = env.get("RUST_BACKTRACE", "")
-    if "RUST_SRC_PATH" not in env:
-        # evcxr's rust-analyzer would load the standard library's sources (when the toolchain
-        # has rust-src) at the kernel's start and again for the first kept variable: 4 s of CPU
-        # each, here. The notebook writes every kept variable's type out, so the analyzer needs
-        # only the crate graph. A `core` folder with nothing in it is a sysroot without crates.
-        # Set RUST_SRC_PATH to the real library to have std's types inferred and completed.
-        stub = SLOTS / "no-rust-src"
-        (stub / "core").mkdir(parents=True, exist_ok=True)
-        env["RUST_SRC_PATH"] = str(stub)
     bin_dir = toolchain_bin()
     if bin_dir is not None:
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         # evcxr's rust-analyzer looks for cargo in $CARGO before $CARGO_HOME/bin (the proxy).
         env.setdefault("CARGO", str(bin_dir / "cargo"))
-    evcxr = shutil.which("evcxr_jupyter", path=env["PATH"])
-    if evcxr is None:
-        sys.exit("kernel.py: evcxr_jupyter is not on PATH; run `make setup`")
+    # A cell's top-level `.await` runs in asyncio_rs::runtime::block_on once the crate is a
+    # dependency (patches/0002), on a runtime of the cell's own tokio before.
+    env.setdefault("EVCXR_ASYNC_RUNNER", "asyncio_rs::runtime::block_on")
+    kernel_binary = kernel_path()
     # Jupyter's interrupt (interrupt_mode "signal") sends SIGINT to the kernel's process group.
     # evcxr must not die of it: ignored here before the fork, it stays ignored in evcxr and in the
     # process that runs the cells, where our crate takes it over (see docs/interrupt.md).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     kernel = subprocess.Popen(
-        [evcxr, "--control_file", connection_file], env=env, pass_fds=() if fd is None else (fd,),
+        [kernel_binary, "--control_file", connection_file], env=env, pass_fds=() if fd is None else (fd,),
         preexec_fn=die_with_parent,
     )
     if LINUX:
@@ -189,6 +185,15 @@ def launch(connection_file):
     signal.signal(signal.SIGTERM, lambda signum, _: kernel.send_signal(signum))
     code = kernel.wait()
     sys.exit(code if code >= 0 else 128 - code)
+
+
+def kernel_path():
+    """The evcxr_jupyter to run: the one built with our patches (`make setup`), or the one that
+    ASYNCIO_RS_EVCXR names (e.g. upstream's, to check that the notebook runs under it)."""
+    path = os.environ.get("ASYNCIO_RS_EVCXR") or str(evcxr.binary())
+    if not os.access(path, os.X_OK):
+        sys.exit(f"kernel.py: no evcxr_jupyter at {path}; run `make setup`")
+    return path
 
 
 def die_with_parent():
@@ -248,7 +253,7 @@ def install():
     spec_dir = kernel_dir()
     # evcxr_jupyter rewrites kernel.json at its start when version.txt is not its own.
     if not (spec_dir / "version.txt").exists():
-        subprocess.run(["evcxr_jupyter", "--install"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([kernel_path(), "--install"], check=True, stdout=subprocess.DEVNULL)
     spec = {
         "argv": [sys.executable, "-I", str(Path(__file__).resolve()), "launch", "{connection_file}"],
         "display_name": "Rust",

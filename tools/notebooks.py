@@ -23,9 +23,9 @@ from pathlib import Path
 from queue import Empty
 
 import nbformat
+from nbclient.util import ensure_async, run_sync
 from nbconvert import HTMLExporter, MarkdownExporter
 from nbconvert.filters import strip_ansi
-from nbclient.util import ensure_async, run_sync
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor, ExecutePreprocessor
 
 TIMEOUT = 600

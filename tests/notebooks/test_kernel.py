@@ -19,7 +19,6 @@ from helpers import (
     varies,
 )
 
-
 # Each code cell of the session's first run of the notebook, with what it did (its Run).
 FIRST_RUN = []
 # The longest a cell may run without printing a line, once it has printed one (before its first

@@ -140,8 +140,9 @@ def test_the_html_export_shows_the_colours_and_the_blank_line(executed):
 
 
 def test_every_variable_a_cell_keeps_has_its_type_written_out():
-    # Without rust-src, evcxr cannot infer the type of a kept variable and
-    # stops with "Couldn't automatically determine type of variable".
+    # So that the notebook runs under plain evcxr too: without rust-src, it
+    # cannot infer the type of a kept variable and stops with "Couldn't
+    # automatically determine type of variable" (our kernel infers it).
     for cell in code_cells(load()):
         assert not UNTYPED_LET.search(cell.source), cell.source
 
