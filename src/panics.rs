@@ -89,7 +89,17 @@ fn short(info: &PanicHookInfo<'_>) -> String {
         .unwrap_or("Box<dyn Any>");
     let place = info
         .location()
-        .map(|location| format!(" at {location}"))
+        .map(|location| {
+            // Our own files as the repository names them (`src/…`), not by
+            // the absolute path that evcxr's build gives them: the same on
+            // every machine, and in every export.
+            let file = location.file();
+            let file = file
+                .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                .and_then(|inside| inside.strip_prefix('/'))
+                .unwrap_or(file);
+            format!(" at {file}:{}:{}", location.line(), location.column())
+        })
         .unwrap_or_default();
     format!("thread '{name}' panicked{place}:\n{message}\n{NOTE}\n")
 }

@@ -116,6 +116,8 @@ def test_a_borrow_held_across_an_await_panics_with_already_borrowed(executed):
     assert PANIC.search(stderr) and "RefCell already borrowed" in stderr, stderr
     # Short: where, the message and how to get a backtrace (src/panics.rs), in three lines.
     assert "stack backtrace" not in stderr and len(stderr.strip().splitlines()) == 3, stderr
+    # Where, as the repository names the file: no machine's absolute path in the notebook.
+    assert " panicked at src/demos/fire_and_forget/races.rs:" in stderr, stderr
 
 
 def test_the_section_sits_between_the_network_cells_and_await_takes_only_futures():
