@@ -61,7 +61,7 @@ notebooks: setup browser
 test: setup browser poppler lint
 	cargo test
 	@$(MAKE) --no-print-directory check-targets
-	$(PYTHON) -m pytest -rs tests/notebooks
+	$(PYTHON) -m pytest -rs --durations=15 tests/notebooks
 
 # Lints are part of the build (docs/testing.md#lints): rustfmt; clippy with warnings denied, on
 # every target (it shares cargo's target directory, so only our crate is checked again);
