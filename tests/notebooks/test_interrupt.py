@@ -108,8 +108,11 @@ def test_the_network_demo_closes_its_connections_and_servers(session):
     kernel, _, _ = session
     pid = kernel.cell_pid
     before = sockets_of(pid), threads_of(pid)
-    for delay in [0.3, 1.5]:
-        run = kernel.run('println!("clients");\nnetwork::compare(10_000)?', presses=[("clients", delay)])
+    # Pressed while the tasks' clients wait, then while the threads' do: the tasks' part ends with
+    # its progress line, and the threads' part starts right after it (whole, it takes about 1.5 s
+    # here, so a fixed delay may come after the cell's end).
+    for marker, delay in [("clients", 0.3), ("tokio tasks:", 0.2)]:
+        run = kernel.run('println!("clients");\nnetwork::compare(10_000)?', presses=[(marker, delay)])
         assert_interrupted(run)
         assert (sockets_of(pid), threads_of(pid)) == before, "sockets or threads are left"
     assert_still_there(kernel)
