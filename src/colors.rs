@@ -87,7 +87,7 @@ impl Palette {
     /// `CLICOLOR_FORCE`).
     pub fn new() -> Palette {
         let no_color = env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-        let in_notebook = env::var_os("EVCXR_IS_RUNTIME").is_some();
+        let in_notebook = crate::display::in_notebook_kernel();
         let enabled = if in_notebook {
             !no_color
         } else {

@@ -7,6 +7,7 @@
 //! `EVCXR_BEGIN_CONTENT <mime type>` and `EVCXR_END_CONTENT` lines; every
 //! such block of one cell goes into one output, so a picture can carry a text
 //! fallback. [`evcxr_text`] and [`evcxr_content`] print those blocks.
+//! Whether the code runs under evcxr at all is asked here too.
 //!
 //! ```
 //! use asyncio_rs::display::thousands;
@@ -15,6 +16,14 @@
 //! ```
 
 use std::fmt;
+
+/// Whether this is the process in which evcxr runs a notebook's cells (it
+/// sets `EVCXR_IS_RUNTIME` there): what the crate does only in a notebook
+/// (colours through a pipe, progress lines, short panics, the interrupt)
+/// asks this.
+pub(crate) fn in_notebook_kernel() -> bool {
+    std::env::var_os("EVCXR_IS_RUNTIME").is_some()
+}
 
 /// `15800` as `15,800`, as the messages print counts.
 ///

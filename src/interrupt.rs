@@ -483,7 +483,7 @@ fn find() -> Option<&'static Shared> {
 /// Whether to take `SIGINT` over: in evcxr's runtime process, when it was
 /// started with the signal ignored (by the kernel's launcher).
 fn wanted() -> bool {
-    std::env::var_os("EVCXR_IS_RUNTIME").is_some() && sigint_is_ignored()
+    crate::display::in_notebook_kernel() && sigint_is_ignored()
 }
 
 fn sigint_is_ignored() -> bool {

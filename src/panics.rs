@@ -43,7 +43,7 @@ pub const NOTE: &str = "note: set RUST_BACKTRACE=1 for a backtrace";
 /// Installs the short panic hook if this is evcxr's cell process and no copy
 /// of the crate has yet. Every `Runtime` constructor calls it.
 pub(crate) fn install() {
-    if env::var_os("EVCXR_IS_RUNTIME").is_none() || env::var_os(INSTALLED).is_some() {
+    if !crate::display::in_notebook_kernel() || env::var_os(INSTALLED).is_some() {
         return;
     }
     // SAFETY: called from the cell's thread while cells run one at a time,

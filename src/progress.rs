@@ -36,7 +36,7 @@ impl Progress {
     pub fn new() -> Progress {
         Progress {
             last: Instant::now(),
-            shown: std::env::var_os("EVCXR_IS_RUNTIME").is_some(),
+            shown: crate::display::in_notebook_kernel(),
         }
     }
 
